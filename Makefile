@@ -1,0 +1,47 @@
+# store-platform: the top-level entry points. See README.md.
+#   make deps         Debian packages the build and tests need
+#   make tools        helm, kubectl, etcd, kube-* and kwok built from Go modules (cached)
+#   make              the orchestrator binary
+#   make test         every test suite, ending with "N passed, N failed"
+#   make cluster-up   the local control plane (KWOK), kubeconfig in .cluster/kubeconfig
+#   make cluster-down stop it and remove every trace
+SHELL := /bin/bash
+ROOT := $(abspath .)
+TOOLS_BIN = $(shell $(ROOT)/scripts/tools.sh --dir)
+
+# Test suites, in the order they run: executables printing TAP "ok"/"not ok" lines.
+SUITES = $(sort $(wildcard tests/cluster/[0-9]*.sh)) \
+	$(sort $(wildcard tests/charts/[0-9]*.sh)) \
+	$(if $(wildcard orchestrator/Makefile),orchestrator/tests/unit/run.sh) \
+	$(sort $(wildcard tests/integration/[0-9]*.sh))
+
+.PHONY: all deps tools orchestrator test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
+
+all: orchestrator
+
+deps:
+	@scripts/deps.sh
+
+tools: deps
+	@scripts/tools.sh >/dev/null
+
+orchestrator: deps
+	@if [ -f orchestrator/Makefile ]; then $(MAKE) -s -C orchestrator; fi
+
+cluster-up: tools
+	@scripts/cluster-up.sh
+
+cluster-down:
+	@scripts/cluster-down.sh
+
+# Everything CI runs. Brings up what the tests need first (idempotent).
+test: deps tools orchestrator cluster-up
+	@tests/run.sh $(SUITES)
+
+# The suites alone, against whatever is already up.
+test-only:
+	@tests/run.sh $(SUITES)
+
+lint: deps
+	@shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
+	@if [ -f orchestrator/Makefile ]; then $(MAKE) -s -C orchestrator lint; fi

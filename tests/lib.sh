@@ -1,0 +1,66 @@
+# Shared helpers for the shell test suites. Source it; it prints TAP lines
+# ("ok - name" / "not ok - name") that tests/run.sh counts.
+#
+#   check "name" command args...     passes when the command exits 0
+#   check_not "name" command args... passes when the command exits non-zero
+#   wait_for SECONDS command args... retries every 0.5 s until success or time out
+# The output of a failing command is shown indented under its "not ok" line.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
+PATH="$("$root/scripts/tools.sh" --dir):$PATH"
+export PATH
+
+t_failed=0
+
+_t_report() { # status name output
+	if [ "$1" -eq 0 ]; then
+		echo "ok - $2"
+	else
+		echo "not ok - $2"
+		[ -n "$3" ] && printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
+		t_failed=1
+	fi
+}
+
+check() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	_t_report "$rc" "$name" "$out"
+}
+
+check_not() {
+	local name=$1 out rc
+	shift
+	if out=$("$@" 2>&1); then rc=1; out="expected failure, but it succeeded: $out"; else rc=0; fi
+	_t_report "$rc" "$name" "$out"
+}
+
+wait_for() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		if [ $SECONDS -ge $deadline ]; then
+			"$@"
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+# A namespace of its own for each test, removed by the test (or by cleanup_ns on exit).
+t_namespaces=()
+new_ns() {
+	local ns="t-$1-$RANDOM"
+	kubectl create namespace "$ns" >/dev/null
+	t_namespaces+=("$ns")
+	echo "$ns"
+}
+cleanup_ns() {
+	local ns
+	for ns in "${t_namespaces[@]}"; do
+		kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
+	done
+}
