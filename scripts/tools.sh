@@ -8,7 +8,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../tools/versions.env
+# shellcheck source=tools/versions.env
 . "$root/tools/versions.env"
 
 key=$(cd "$root/tools" && find . -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' -o -name versions.env \) \

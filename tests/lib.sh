@@ -1,8 +1,13 @@
+# shellcheck shell=bash
 # Shared helpers for the shell test suites. Source it; it prints TAP lines
 # ("ok - name" / "not ok - name") that tests/run.sh counts.
 #
 #   check "name" command args...     passes when the command exits 0
 #   check_not "name" command args... passes when the command exits non-zero
+#   check_fails_with "name" REGEX command args...
+#                                    passes when the command exits non-zero and
+#                                    its output matches REGEX (grep -E): refused
+#                                    for the expected reason, not any reason
 #   wait_for SECONDS command args... retries every 0.5 s until success or time out
 # The output of a failing command is shown indented under its "not ok" line.
 
@@ -11,7 +16,6 @@ export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
 PATH="$("$root/scripts/tools.sh" --dir):$PATH"
 export PATH
 
-t_failed=0
 
 _t_report() { # status name output
 	if [ "$1" -eq 0 ]; then
@@ -19,7 +23,6 @@ _t_report() { # status name output
 	else
 		echo "not ok - $2"
 		[ -n "$3" ] && printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
-		t_failed=1
 	fi
 }
 
@@ -37,6 +40,19 @@ check_not() {
 	_t_report "$rc" "$name" "$out"
 }
 
+check_fails_with() {
+	local name=$1 re=$2 out rc
+	shift 2
+	if out=$("$@" 2>&1); then
+		rc=1; out="expected failure, but it succeeded: $out"
+	elif printf '%s\n' "$out" | grep -qE -- "$re"; then
+		rc=0
+	else
+		rc=1; out="failed, but not with /$re/: $out"
+	fi
+	_t_report "$rc" "$name" "$out"
+}
+
 wait_for() {
 	local secs=$1 deadline
 	shift
@@ -50,17 +66,19 @@ wait_for() {
 	done
 }
 
-# A namespace of its own for each test, removed by the test (or by cleanup_ns on exit).
-t_namespaces=()
+# A namespace of its own for each test, removed by cleanup_ns (trap it on EXIT).
+# new_ns runs in $(...), a subshell, so the names are kept in a file.
+t_ns_file=$(mktemp)
 new_ns() {
 	local ns="t-$1-$RANDOM"
 	kubectl create namespace "$ns" >/dev/null
-	t_namespaces+=("$ns")
+	echo "$ns" >>"$t_ns_file"
 	echo "$ns"
 }
 cleanup_ns() {
 	local ns
-	for ns in "${t_namespaces[@]}"; do
+	while read -r ns; do
 		kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
-	done
+	done <"$t_ns_file"
+	rm -f "$t_ns_file"
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Brings up the local control plane: real etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler (built by scripts/tools.sh) with
+# two KWOK-simulated nodes, a default StorageClass whose claims really bind,
+# and an IngressClass "nginx". Writes the kubeconfig to .cluster/kubeconfig.
+#
+# Idempotent: a healthy cluster is left as it is; a stopped one (its processes
+# gone, e.g. after a reboot) is started again; a broken one is recreated.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# CLUSTER_NAME and CLUSTER_DIR allow a second, throw-away cluster (the
+# lifecycle test uses one); the defaults are the project's cluster.
+name=${CLUSTER_NAME:-store-platform}
+state=${CLUSTER_DIR:-$root/.cluster}
+kubeconfig="$state/kubeconfig"
+bin=$("$root/scripts/tools.sh")
+export PATH="$bin:$PATH"
+# kwokctl keeps the cluster's files (pki, logs, pids, etcd data) under its workdir.
+export KWOK_WORKDIR="$state/kwok"
+export KWOK_KUBECTL_BINARY="$bin/kubectl"
+export KUBECONFIG="$kubeconfig"
+
+log() { printf 'cluster-up: %s\n' "$*" >&2; }
+start=$(date +%s.%N)
+
+healthy() {
+	[ -f "$kubeconfig" ] && kubectl get --raw /readyz --request-timeout=3s >/dev/null 2>&1
+}
+
+# A cluster whose processes died (killed, or the machine restarted) keeps its
+# etcd data; kwokctl trusts its pid files, so stale ones are removed first.
+restart() {
+	pkill -9 -f "$KWOK_WORKDIR/clusters/$name/" 2>/dev/null || true
+	rm -f "$KWOK_WORKDIR/clusters/$name"/pids/*.pid
+	kwokctl start cluster --name "$name" --timeout 60s >>"$state/create.log" 2>&1 || return 1
+	for _ in $(seq 1 60); do healthy && return 0; sleep 0.5; done
+	return 1
+}
+
+mkdir -p "$state"
+if healthy; then
+	log "control plane already running"
+elif [ -d "$KWOK_WORKDIR/clusters/$name" ] && restart && healthy; then
+	log "restarted the stopped control plane"
+else
+	if [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
+		log "removing a broken cluster"
+		kwokctl delete cluster --name "$name" >/dev/null 2>&1 || true
+		rm -rf "$KWOK_WORKDIR/clusters/$name"
+	fi
+	rm -f "$kubeconfig"
+	log "creating the control plane (kube $(kube-apiserver --version | awk '{print $2}'))"
+	kwokctl --config "$root/scripts/cluster/kwokctl.yaml" create cluster --name "$name" --runtime binary \
+		--etcd-binary "$bin/etcd" \
+		--kube-apiserver-binary "$bin/kube-apiserver" \
+		--kube-controller-manager-binary "$bin/kube-controller-manager" \
+		--kube-scheduler-binary "$bin/kube-scheduler" \
+		--kwok-controller-binary "$bin/kwok" \
+		--kube-authorization=true --kube-admission=true \
+		--disable-qps-limits \
+		--extra-args "kube-controller-manager=enable-hostpath-provisioner=true" \
+		--kubeconfig "$kubeconfig" \
+		--wait 2m --quiet-pull >"$state/create.log" 2>&1 || {
+		log "kwokctl create cluster failed:"
+		tail -n 30 "$state/create.log" >&2
+		exit 1
+	}
+	kubectl config use-context "kwok-$name" >/dev/null
+fi
+
+kubectl apply -f "$root/scripts/cluster/nodes.yaml" -f "$root/scripts/cluster/storage.yaml" >/dev/null
+kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+# Pods can be created in a namespace only once its default ServiceAccount exists.
+for _ in $(seq 1 60); do
+	kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
+	sleep 0.5
+done
+log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")s: KUBECONFIG=$kubeconfig"
