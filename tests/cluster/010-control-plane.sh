@@ -25,5 +25,5 @@ version_is_pinned() {
 	[ "$v" = "v$KUBE_VERSION" ] || { echo "/version says $v, pinned v$KUBE_VERSION"; return 1; }
 }
 check "/version reports v$KUBE_VERSION" version_is_pinned
-check "default StorageClass exists" bash -c "kubectl get storageclass -o json | jq -e '.items[] | select(.metadata.annotations[\"storageclass.kubernetes.io/is-default-class\"]==\"true\")'"
+check "default StorageClass exists" bash -o pipefail -c "kubectl get storageclass -o json | jq -e '.items[] | select(.metadata.annotations[\"storageclass.kubernetes.io/is-default-class\"]==\"true\")'"
 check "IngressClass nginx exists" kubectl get ingressclass nginx

@@ -9,7 +9,7 @@ ns=$(new_ns helm)
 chart="$root/tests/cluster/chart"
 
 check "helm upgrade --install --wait succeeds" helm upgrade --install check "$chart" -n "$ns" --wait --timeout 90s
-check "release is deployed" bash -c "helm status check -n '$ns' -o json | jq -e '.info.status == \"deployed\"'"
+check "release is deployed" bash -o pipefail -c "helm status check -n '$ns' -o json | jq -e '.info.status == \"deployed\"'"
 check "Deployment, Service, PVC and Ingress exist" kubectl get -n "$ns" deployment/check service/check pvc/check-data ingress/check
 check "the Ingress carries the host" bash -c "[ \"\$(kubectl get ingress -n '$ns' check -o jsonpath='{.spec.rules[0].host}')\" = check.localtest.me ]"
 check "a second upgrade --install is a new revision, not a second release" bash -c \
