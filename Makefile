@@ -5,6 +5,8 @@
 #   make test         every test suite, ending with "N passed, N failed"
 #   make cluster-up   the local control plane (KWOK), kubeconfig in .cluster/kubeconfig
 #   make cluster-down stop it and remove every trace
+#   make dev          the platform on this machine: http://127.0.0.1:8080
+#   make up / down    the platform on a kind cluster (needs Docker)
 SHELL := /bin/bash
 ROOT := $(abspath .)
 TOOLS_BIN = $(shell $(ROOT)/scripts/tools.sh --dir)
@@ -43,6 +45,17 @@ test: deps tools orchestrator cluster-up
 # The suites alone, against whatever is already up.
 test-only:
 	@tests/run.sh $(SUITES)
+
+# The platform on this machine: control plane, chart RBAC, orchestrator on :8080.
+dev: tools orchestrator
+	@scripts/dev.sh
+
+# A real cluster with kind (machines with Docker only).
+up:
+	@scripts/kind-up.sh
+
+down:
+	@scripts/kind-down.sh
 
 lint: deps
 	@tests/lint/010-shellcheck.sh | grep -v '^ok' || true
