@@ -1,0 +1,226 @@
+/*
+ * The orchestrator's entry point: configuration into one struct, wiring of
+ * the layers, signals, shutdown.
+ *
+ * Layers (each uses only those below it):
+ *   entry       main.c, config.c
+ *   faces       controller.c (the HTTP API joins here later)
+ *   decisions   reconcile.c, store.c, engine.c
+ *   mechanisms  kube.c, kubeconfig.c, cache.c, helm.c, proc.c, lease.c, event.c,
+ *               probe.c, metrics.c, queue.c, log.c, yaml2json.c, util.c, err.c
+ *
+ * Signals are blocked in every thread and taken by sigwait() here:
+ * SIGINT/SIGTERM stop (a running helm gets SIGTERM through its process
+ * group, the Lease is released), SIGUSR1 writes the metrics to stdout.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "config.h"
+#include "controller.h"
+#include "engine.h"
+#include "event.h"
+#include "helm.h"
+#include "kube.h"
+#include "lease.h"
+#include "log.h"
+#include "metrics.h"
+#include "reconcile.h"
+#include "store.h"
+#include "util.h"
+
+static atomic_bool stopping;
+
+static void dump_metrics(void)
+{
+    struct sp_buf b = SP_BUF_INIT;
+    sp_metrics_render(&b);
+    fwrite(b.data ? b.data : "", 1, b.len, stdout);
+    fflush(stdout);
+    sp_buf_release(&b);
+}
+
+int main(int argc, char **argv)
+{
+    struct sp_config cfg;
+    struct sp_kubeconfig kc;
+    struct sp_kube *kube = NULL;
+    struct sp_engines engines = {0};
+    struct sp_reconciler rec;
+    struct sp_cache *cache = NULL;
+    struct sp_controller *ctl = NULL;
+    struct sp_lease *lease = NULL;
+    struct sp_helm helm;
+    char identity[160], host[64] = "orchestrator";
+    char *helm_home = NULL, *tmpdir, *selector = NULL;
+    sigset_t sigs;
+    enum sp_level level;
+    enum sp_err err;
+    int sig, rc = 1;
+
+    sp_config_defaults(&cfg);
+    err = sp_config_parse(&cfg, argc, argv);
+    if (err) {
+        fprintf(stderr, "orchestrator: %s\n", sp_errmsg());
+        return 2;
+    }
+    if (cfg.help) {
+        sp_config_usage(stdout);
+        return 0;
+    }
+    if (!sp_log_parse_level(cfg.log_level, &level)) {
+        fprintf(stderr, "orchestrator: --log-level: '%s' is not debug, info, warn or error\n",
+                cfg.log_level);
+        return 2;
+    }
+    sp_log_set_level(level);
+
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    err = sp_kubeconfig_resolve(cfg.kubeconfig, cfg.context, &kc);
+    if (err) {
+        sp_error(NULL, "config", "%s", sp_errmsg());
+        return 2;
+    }
+    sp_info(NULL, "config", "API server %s", kc.server);
+    err = sp_kube_new(
+        &kc, &(struct sp_kube_options){.qps = cfg.qps, .burst = cfg.burst, .timeout_ms = 30000},
+        &kube);
+    if (err) {
+        sp_error(NULL, "config", "%s", sp_errmsg());
+        return 2;
+    }
+    err = sp_engines_load(cfg.engines_file, cfg.chart_dir, &engines);
+    if (err) {
+        sp_error(NULL, "config", "%s", sp_errmsg());
+        goto out;
+    }
+    for (size_t i = 0; i < engines.n; i++)
+        sp_info(NULL, "config", "engine %s: chart %s", engines.v[i].name, engines.v[i].chart);
+
+    tmpdir = getenv("TMPDIR");
+    if (!cfg.tmpdir)
+        cfg.tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+    helm_home = sp_asprintf("%s/store-platform-helm-%d", cfg.tmpdir, (int)getpid());
+    mkdir(helm_home, 0700);
+
+    gethostname(host, sizeof(host) - 1);
+    if (!cfg.leader_identity) {
+        snprintf(identity, sizeof(identity), "%s-%d", host, (int)getpid());
+        cfg.leader_identity = identity;
+    }
+    sp_event_set_instance(cfg.leader_identity);
+
+    helm = (struct sp_helm){.bin = cfg.helm,
+                            .kubeconfig = sp_kube_config(kube)->path,
+                            .home = helm_home,
+                            .timeout_ms = cfg.helm_timeout_ms,
+                            .cancel = &stopping};
+    sp_reconciler_init(&rec, kube, &engines, &helm,
+                       &(struct sp_reconcile_config){
+                           .base_domain = cfg.base_domain,
+                           .ingress_class = cfg.ingress_class,
+                           .ingress_tls = cfg.ingress_tls,
+                           .cluster_issuer = cfg.cluster_issuer,
+                           .storage_class = cfg.storage_class,
+                           .store_values_file = cfg.store_values_file,
+                           .service_account = cfg.service_account,
+                           .store_role = cfg.store_role,
+                           .tmpdir = cfg.tmpdir,
+                           .storefront_check = cfg.storefront_check,
+                           .storefront_timeout_ms = cfg.storefront_timeout_ms,
+                           .provision_timeout_ms = cfg.provision_timeout_ms,
+                           .poll_ms = cfg.poll_ms,
+                           .max_provisioning = cfg.max_provisioning,
+                       });
+
+    {
+        json_t *probe = NULL;
+        err = sp_kube_get(kube, SP_STORES_PATH "?limit=1", &probe);
+        json_decref(probe);
+        if (err == SP_E_NOTFOUND)
+            sp_error(NULL, "config",
+                     "the Store resource is not installed (kubectl apply -f "
+                     "charts/platform/crds/stores.yaml); waiting for it");
+        else if (err)
+            sp_warn(NULL, "config", "cannot list Stores yet: %s", sp_errmsg());
+    }
+
+    selector = cfg.controller_class && *cfg.controller_class
+                   ? sp_asprintf("%s=%s", SP_CLASS_LABEL, cfg.controller_class)
+                   : sp_asprintf("!%s", SP_CLASS_LABEL);
+    if (cfg.store_selector && *cfg.store_selector) {
+        char *both = sp_asprintf("%s,%s", selector, cfg.store_selector);
+        free(selector);
+        selector = both;
+    }
+    sp_info(NULL, "config", "reconciling Stores matching '%s'", selector);
+    cache = sp_cache_new(kube, SP_STORES_PATH, selector);
+    ctl = sp_controller_new(&rec, cache,
+                            &(struct sp_controller_config){.workers = cfg.workers,
+                                                           .resync_ms = cfg.resync_ms,
+                                                           .backoff_ms = cfg.backoff_ms,
+                                                           .backoff_cap_ms = cfg.backoff_cap_ms});
+    err = sp_cache_start(cache);
+    if (err)
+        goto fail;
+    if (cfg.leader_elect) {
+        const char *ns =
+            cfg.leader_namespace ? cfg.leader_namespace : sp_kube_config(kube)->namespace;
+        err = sp_lease_start(kube,
+                             &(struct sp_lease_config){.namespace = ns,
+                                                       .name = cfg.leader_lease,
+                                                       .identity = cfg.leader_identity,
+                                                       .duration_ms = cfg.lease_duration_ms,
+                                                       .renew_deadline_ms = cfg.lease_renew_ms,
+                                                       .retry_ms = cfg.lease_retry_ms},
+                             sp_controller_on_leader, ctl, &lease);
+        if (err)
+            goto fail;
+        sp_info(NULL, "lease", "candidate %s for lease %s/%s", cfg.leader_identity, ns,
+                cfg.leader_lease);
+    }
+    err = sp_controller_start(ctl, lease);
+    if (err)
+        goto fail;
+    sp_info(NULL, "main", "orchestrator running: %d workers, provisioning timeout %llds",
+            cfg.workers, (long long)(cfg.provision_timeout_ms / 1000));
+
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) {
+            dump_metrics();
+            continue;
+        }
+        sp_info(NULL, "main", "%s received, stopping", strsignal(sig));
+        break;
+    }
+    rc = 0;
+    goto out;
+fail:
+    sp_error(NULL, "main", "%s", sp_errmsg());
+out:
+    atomic_store(&stopping, true);
+    sp_lease_stop(lease);
+    sp_controller_free(ctl);
+    sp_cache_free(cache);
+    if (kube && cache)
+        sp_reconciler_release(&rec);
+    sp_engines_release(&engines);
+    sp_kube_free(kube);
+    free(selector);
+    free(helm_home); /* the directory keeps helm's cache for the next start */
+    return rc;
+}

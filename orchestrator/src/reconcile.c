@@ -1,0 +1,1273 @@
+/*
+ * Reconcile one store (see reconcile.h for the state machine).
+ *
+ * Structure: sp_reconcile() loads the Store and dispatches on deletion and
+ * phase; each phase has one function; each provisioning step has one
+ * function returning "done", "wait" (with a condition message) or an error.
+ * All status changes go into a struct sp_store in memory; the status is
+ * written once at the end with a JSON patch "add /status" (an exact
+ * replacement, so cleared fields really disappear), then the transition
+ * Events are recorded. The world is never trusted from memory: every call
+ * looks again at the namespace, the Secret, helm's records and the
+ * workloads.
+ */
+#include "reconcile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "metrics.h"
+#include "probe.h"
+#include "store.h"
+#include "util.h"
+
+#define GENERATION_LABEL SP_GROUP "/generation"
+
+/* Transitions found during one call, recorded as Events after the status is written. */
+struct transitions {
+    struct {
+        const char *type; /* Normal or Warning */
+        char *reason;
+        char *message;
+    } v[8];
+    int n;
+};
+
+/* Everything one call works with. */
+struct job {
+    struct sp_reconciler *r;
+    struct sp_store s;
+    json_t *obj; /* the Store as read */
+    char *ns;    /* store-<name> */
+    char *release;
+    char *secret; /* store-<name>-credentials */
+    const struct sp_engine *engine;
+    struct transitions tr;
+    json_t *written; /* the status as the API server has it (last read or written) */
+    int64_t now;     /* wall clock ms at the start of the call */
+};
+
+static enum sp_err flush(struct job *j);
+
+static struct sp_metric *m_failures(void)
+{
+    return sp_metric_register("storeplatform_store_failures_total",
+                              "Stores that went to Failed, by reason", SP_COUNTER, NULL, 0);
+}
+
+static struct sp_metric *m_duration(void)
+{
+    static const double b[] = {5, 10, 20, 30, 60, 120, 180, 300, 600, 900};
+    return sp_metric_register("storeplatform_provisioning_duration_seconds",
+                              "Time from Provisioning to Ready", SP_HISTOGRAM, b,
+                              sizeof(b) / sizeof(b[0]));
+}
+
+/* ---- provisioning slots ---------------------------------------------------------------- */
+
+void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
+                        const struct sp_engines *engines, const struct sp_helm *helm,
+                        const struct sp_reconcile_config *cfg)
+{
+    memset(r, 0, sizeof(*r));
+    r->kube = kube;
+    r->engines = engines;
+    r->helm = *helm;
+    r->cfg = *cfg;
+    if (r->cfg.poll_ms <= 0)
+        r->cfg.poll_ms = 2000;
+    if (r->cfg.storefront_timeout_ms <= 0)
+        r->cfg.storefront_timeout_ms = 5000;
+    pthread_mutex_init(&r->slots_lock, NULL);
+    m_failures();
+    m_duration();
+}
+
+void sp_reconciler_release(struct sp_reconciler *r)
+{
+    for (size_t i = 0; i < r->n_slots; i++)
+        free(r->slots[i]);
+    free(r->slots);
+    pthread_mutex_destroy(&r->slots_lock);
+}
+
+/* Takes a slot for name; force ignores the limit. Returns false when none is free. */
+static bool slot_take(struct sp_reconciler *r, const char *name, bool force)
+{
+    bool ok = true;
+    pthread_mutex_lock(&r->slots_lock);
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (strcmp(r->slots[i], name) == 0)
+            goto out;
+    if (!force && r->cfg.max_provisioning > 0 && r->n_slots >= (size_t)r->cfg.max_provisioning) {
+        ok = false;
+        goto out;
+    }
+    if (r->n_slots == r->cap_slots) {
+        r->cap_slots = r->cap_slots ? r->cap_slots * 2 : 16;
+        r->slots = sp_realloc(r->slots, r->cap_slots * sizeof(*r->slots));
+    }
+    r->slots[r->n_slots++] = sp_strdup(name);
+out:
+    pthread_mutex_unlock(&r->slots_lock);
+    return ok;
+}
+
+static void slot_give_back(struct sp_reconciler *r, const char *name)
+{
+    pthread_mutex_lock(&r->slots_lock);
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (strcmp(r->slots[i], name) == 0) {
+            free(r->slots[i]);
+            r->slots[i] = r->slots[--r->n_slots];
+            break;
+        }
+    pthread_mutex_unlock(&r->slots_lock);
+}
+
+size_t sp_reconciler_slots_used(struct sp_reconciler *r)
+{
+    size_t n;
+    pthread_mutex_lock(&r->slots_lock);
+    n = r->n_slots;
+    pthread_mutex_unlock(&r->slots_lock);
+    return n;
+}
+
+void sp_reconciler_seed_slots(struct sp_reconciler *r, const json_t *stores)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(stores, i, o)
+    {
+        const char *phase =
+            json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+        if (name && phase && strcmp(phase, "Provisioning") == 0)
+            slot_take(r, name, true);
+    }
+}
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static void transition(struct job *j, const char *type, const char *reason, const char *message)
+{
+    if (j->tr.n == 8)
+        return;
+    j->tr.v[j->tr.n].type = type;
+    j->tr.v[j->tr.n].reason = sp_strdup(reason);
+    j->tr.v[j->tr.n].message = sp_strdup(message ? message : reason);
+    j->tr.n++;
+}
+
+/* Moves to a phase and queues its Event. */
+static enum sp_err go(struct job *j, enum sp_phase to, const char *type, const char *message)
+{
+    enum sp_err err;
+    if (j->s.status.phase == to)
+        return SP_OK;
+    err = sp_store_set_phase(&j->s, to, j->now, message);
+    if (err)
+        return err;
+    sp_info(j->s.name, "phase", "%s%s%s", sp_phase_name(to), message ? ": " : "",
+            message ? message : "");
+    transition(j, type, sp_phase_name(to), message);
+    return SP_OK;
+}
+
+static void cond(struct job *j, enum sp_cond c, enum sp_cond_status st, const char *reason,
+                 const char *message)
+{
+    sp_store_set_cond(&j->s, c, st, reason, message, j->now);
+}
+
+/* Failed with a reason word (metrics, status.reason) and a message for the shop owner. */
+static enum sp_err set_failed(struct job *j, const char *reason, const char *message)
+{
+    char labels[128];
+    enum sp_err err = go(j, SP_PHASE_FAILED, "Warning", message);
+    if (err)
+        return err;
+    sp_set_str(&j->s.status.reason, reason);
+    j->s.status.failed_ms = j->now;
+    sp_set_str(&j->s.status.url, NULL);
+    sp_set_str(&j->s.status.admin_url, NULL);
+    sp_metric_labels(labels, sizeof(labels), "reason", reason, NULL);
+    sp_metric_add(m_failures(), labels, 1);
+    slot_give_back(j->r, j->s.name);
+    sp_warn(j->s.name, "failed", "%s: %s", reason, message);
+    return SP_OK;
+}
+
+static const char *label_of(const json_t *o, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(o, "metadata"), "labels"), key));
+}
+
+/* A label value made of the owner: at most 63 of [A-Za-z0-9._-], alnum at both ends. */
+static char *label_value(const char *s)
+{
+    char *v = sp_calloc(64, 1);
+    size_t n = 0;
+    for (const char *p = s ? s : ""; *p && n < 63; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        v[n++] = ok ? c : '_';
+    }
+    while (n && !((v[n - 1] >= 'a' && v[n - 1] <= 'z') || (v[n - 1] >= 'A' && v[n - 1] <= 'Z') ||
+                  (v[n - 1] >= '0' && v[n - 1] <= '9')))
+        v[--n] = '\0';
+    while (v[0] && !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z') ||
+                     (v[0] >= '0' && v[0] <= '9')))
+        memmove(v, v + 1, strlen(v));
+    return v;
+}
+
+json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *name,
+                          const char *owner, const char *display_name, const char *size,
+                          const char *const plan[5])
+{
+    static const char *const plan_keys[5] = {"plan.requests.cpu", "plan.requests.memory",
+                                             "plan.limits.cpu", "plan.limits.memory",
+                                             "plan.storage"};
+    char *ns = sp_asprintf("store-%s", name);
+    char *host = sp_asprintf("%s.%s", name, cfg->base_domain);
+    char *secret = sp_asprintf("store-%s-credentials", name);
+    json_t *v = json_object();
+
+    json_object_set_new(v, "name", json_string(name));
+    json_object_set_new(v, "namespace", json_string(ns));
+    json_object_set_new(v, "release", json_string(ns));
+    json_object_set_new(v, "host", json_string(host));
+    json_object_set_new(v, "baseDomain", json_string(cfg->base_domain));
+    json_object_set_new(v, "scheme", json_string(cfg->ingress_tls ? "https" : "http"));
+    json_object_set_new(v, "ingressClass", json_string(cfg->ingress_class));
+    json_object_set_new(v, "ingressTls", json_boolean(cfg->ingress_tls));
+    json_object_set_new(v, "clusterIssuer", json_string(cfg->cluster_issuer));
+    json_object_set_new(v, "storageClass", json_string(cfg->storage_class));
+    json_object_set_new(v, "secretName", json_string(secret));
+    json_object_set_new(v, "owner", json_string(owner ? owner : ""));
+    json_object_set_new(v, "displayName", json_string(display_name ? display_name : name));
+    json_object_set_new(v, "size", size ? json_string(size) : json_null());
+    for (int i = 0; i < 5; i++)
+        json_object_set_new(v, plan_keys[i], plan && plan[i] ? json_string(plan[i]) : json_null());
+    free(ns);
+    free(host);
+    free(secret);
+    return v;
+}
+
+static json_t *job_vars(struct job *j)
+{
+    const char *plan[5] = {j->s.spec.cpu_request, j->s.spec.memory_request, j->s.spec.cpu_limit,
+                           j->s.spec.memory_limit, j->s.spec.storage};
+    return sp_reconcile_vars(&j->r->cfg, j->s.name, j->s.spec.owner, j->s.spec.display_name,
+                             j->s.spec.size, plan);
+}
+
+/* ---- step 1: namespace ----------------------------------------------------------------- */
+
+/* Looks at the namespace: *exists, *terminating, *ours (labelled for this store). */
+static enum sp_err ns_state(struct job *j, bool *exists, bool *terminating, bool *ours)
+{
+    char *path = sp_asprintf("/api/v1/namespaces/%s", j->ns);
+    json_t *ns = NULL;
+    enum sp_err err = sp_kube_get(j->r->kube, path, &ns);
+    const char *store, *by, *phase;
+
+    free(path);
+    *exists = *terminating = *ours = false;
+    if (err == SP_E_NOTFOUND)
+        return SP_OK;
+    if (err)
+        return err;
+    *exists = true;
+    phase = json_string_value(json_object_get(json_object_get(ns, "status"), "phase"));
+    *terminating = phase && strcmp(phase, "Terminating") == 0;
+    store = label_of(ns, SP_GROUP "/store");
+    by = label_of(ns, "app.kubernetes.io/managed-by");
+    *ours = store && by && strcmp(store, j->s.name) == 0 && strcmp(by, SP_MANAGED_BY) == 0;
+    json_decref(ns);
+    return SP_OK;
+}
+
+/* Returns SP_OK with *ready false when the step must wait. */
+static enum sp_err step_namespace(struct job *j, bool *ready)
+{
+    bool exists, terminating, ours;
+    char *owner;
+    json_t *body;
+    enum sp_err err = ns_state(j, &exists, &terminating, &ours);
+
+    *ready = false;
+    if (err)
+        return err;
+    if (exists && !ours) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "namespace %s already exists and does not belong to this store; choose "
+                 "another name",
+                 j->ns);
+        cond(j, SP_COND_NAMESPACE, SP_FALSE, "NamespaceTaken", msg);
+        return set_failed(j, "NamespaceTaken", msg);
+    }
+    if (terminating) {
+        cond(j, SP_COND_NAMESPACE, SP_FALSE, "NamespaceTerminating",
+             "waiting for the previous namespace of this store to be removed");
+        return SP_OK;
+    }
+    if (!exists) {
+        owner = label_value(j->s.spec.owner);
+        body = json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}, "
+                         "s:{s:s}}}",
+                         "apiVersion", "v1", "kind", "Namespace", "metadata", "name", j->ns,
+                         "labels", "app.kubernetes.io/managed-by", SP_MANAGED_BY,
+                         "app.kubernetes.io/part-of", "store-platform", SP_GROUP "/store",
+                         j->s.name, SP_GROUP "/owner", owner, "pod-security.kubernetes.io/enforce",
+                         "restricted", "pod-security.kubernetes.io/enforce-version", "latest",
+                         "pod-security.kubernetes.io/warn", "restricted",
+                         "pod-security.kubernetes.io/audit", "restricted", "annotations",
+                         SP_GROUP "/owner", j->s.spec.owner ? j->s.spec.owner : "");
+        free(owner);
+        err = sp_kube_create(j->r->kube, "/api/v1/namespaces", body, NULL);
+        json_decref(body);
+        if (err && err != SP_E_CONFLICT)
+            return err;
+        sp_info(j->s.name, "namespace", "created namespace %s", j->ns);
+    }
+    cond(j, SP_COND_NAMESPACE, SP_TRUE, "Created", j->ns);
+    *ready = true;
+    return SP_OK;
+}
+
+/* ---- step 2: credentials Secret, and the RoleBinding hook ------------------------------ */
+
+static enum sp_err step_secret(struct job *j)
+{
+    char *path = sp_asprintf("/api/v1/namespaces/%s/secrets/%s", j->ns, j->secret);
+    char *coll = sp_asprintf("/api/v1/namespaces/%s/secrets", j->ns);
+    json_t *vars = NULL, *data = NULL, *body = NULL;
+    enum sp_err err = sp_kube_get(j->r->kube, path, NULL);
+
+    if (err == SP_E_NOTFOUND) {
+        vars = job_vars(j);
+        err = sp_engine_secret_data(j->engine, vars, &data);
+        if (!err) {
+            body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:s, s:O}", "apiVersion", "v1",
+                             "kind", "Secret", "metadata", "name", j->secret, "namespace", j->ns,
+                             "labels", "app.kubernetes.io/managed-by", SP_MANAGED_BY,
+                             SP_GROUP "/store", j->s.name, "type", "Opaque", "stringData", data);
+            err = sp_kube_create(j->r->kube, coll, body, NULL);
+            if (err == SP_E_CONFLICT)
+                err = SP_OK; /* created by an earlier run that crashed before its status */
+            else if (!err)
+                sp_info(j->s.name, "credentials", "created Secret %s/%s", j->ns, j->secret);
+        }
+    }
+    if (!err)
+        cond(j, SP_COND_CREDENTIALS, SP_TRUE, "Created", j->secret);
+    json_decref(vars);
+    json_decref(data); /* holds the secrets: jansson frees, the API server keeps them */
+    json_decref(body);
+    free(path);
+    free(coll);
+    return err;
+}
+
+/*
+ * The RoleBinding that gives the orchestrator's ServiceAccount the store
+ * ClusterRole inside this namespace (the platform chart's RBAC: no
+ * cluster-wide rights on workloads). Skipped when --store-role is not set,
+ * e.g. with an admin kubeconfig in tests.
+ */
+static enum sp_err step_rolebinding(struct job *j)
+{
+    const char *sa = j->r->cfg.service_account, *slash;
+    char *sa_ns, *coll;
+    json_t *body;
+    enum sp_err err;
+
+    if (!j->r->cfg.store_role || !*j->r->cfg.store_role || !sa || !(slash = strchr(sa, '/')))
+        return SP_OK;
+    sa_ns = sp_asprintf("%.*s", (int)(slash - sa), sa);
+    coll = sp_asprintf("/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings", j->ns);
+    body =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}]}",
+                  "apiVersion", "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata",
+                  "name", "store-platform-orchestrator", "namespace", j->ns, "labels",
+                  "app.kubernetes.io/managed-by", SP_MANAGED_BY, "roleRef", "apiGroup",
+                  "rbac.authorization.k8s.io", "kind", "ClusterRole", "name", j->r->cfg.store_role,
+                  "subjects", "kind", "ServiceAccount", "name", slash + 1, "namespace", sa_ns);
+    err = sp_kube_create(j->r->kube, coll, body, NULL);
+    if (err == SP_E_CONFLICT)
+        err = SP_OK;
+    json_decref(body);
+    free(sa_ns);
+    free(coll);
+    return err;
+}
+
+/* ---- step 3: helm release -------------------------------------------------------------- */
+
+/* Writes the values to a fresh private file; *path (caller frees, caller unlinks). */
+static enum sp_err write_values(struct job *j, const json_t *values, char **dir, char **path)
+{
+    char *tmpl = sp_asprintf("%s/sp-values-XXXXXX", j->r->cfg.tmpdir);
+    char *text;
+    int fd;
+    size_t len;
+    ssize_t w;
+
+    *dir = *path = NULL;
+    if (!mkdtemp(tmpl)) {
+        enum sp_err err = sp_fail(SP_E_IO, "unable to create a directory in '%s': %s",
+                                  j->r->cfg.tmpdir, strerror(errno));
+        free(tmpl);
+        return err;
+    }
+    *dir = tmpl;
+    *path = sp_asprintf("%s/values.json", tmpl);
+    fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return sp_fail(SP_E_IO, "unable to create '%s': %s", *path, strerror(errno));
+    text = json_dumps(values, JSON_INDENT(1) | JSON_SORT_KEYS);
+    len = strlen(text);
+    w = write(fd, text, len);
+    free(text);
+    close(fd);
+    if (w != (ssize_t)len)
+        return sp_fail(SP_E_IO, "unable to write '%s'", *path);
+    return SP_OK;
+}
+
+static void remove_values(char *dir, char *path)
+{
+    if (path)
+        unlink(path);
+    if (dir)
+        rmdir(dir);
+    free(path);
+    free(dir);
+}
+
+/* A helm error that no retry can fix: the chart or its values are wrong. */
+static bool helm_error_is_permanent(const char *msg)
+{
+    static const char *const words[] = {"template:", "parse error",     "schema", "chart not found",
+                                        "path",      "unable to build", NULL};
+    for (int i = 0; words[i]; i++)
+        if (strstr(msg, words[i]) && !strstr(msg, "connection"))
+            return true;
+    return false;
+}
+
+/* Returns the deployed revision's generation label from helm's records, or 0. */
+static int64_t deployed_generation(struct job *j, int64_t deployed)
+{
+    char *sel = sp_asprintf("owner=helm,name=%s,status=deployed", j->release);
+    char *esc = sp_kube_escape(sel);
+    char *path = sp_asprintf("/api/v1/namespaces/%s/secrets?labelSelector=%s", j->ns, esc);
+    json_t *list = NULL, *item;
+    size_t i;
+    int64_t gen = 0;
+
+    if (sp_kube_get(j->r->kube, path, &list) == SP_OK) {
+        json_array_foreach(json_object_get(list, "items"), i, item)
+        {
+            const char *v = label_of(item, "version");
+            const char *g = label_of(item, GENERATION_LABEL);
+            if (v && g && strtoll(v, NULL, 10) == deployed)
+                gen = strtoll(g, NULL, 10);
+        }
+    }
+    json_decref(list);
+    free(sel);
+    free(esc);
+    free(path);
+    return gen;
+}
+
+/* Returns SP_OK with *done false when the store failed permanently. */
+static enum sp_err step_release(struct job *j, bool *done)
+{
+    struct sp_helm_state st;
+    int recovered = 0;
+    json_t *vars = NULL, *values = NULL;
+    char *dir = NULL, *path = NULL;
+    const char *files[3] = {NULL, NULL, NULL};
+    char gen_label[96];
+    int64_t rev = 0;
+    enum sp_err err;
+
+    *done = false;
+    err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+    if (err)
+        return err;
+    if (recovered)
+        sp_store_add_activity(&j->s, j->now, "recovered a helm release left unfinished");
+    err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+    if (err)
+        return err;
+    /* Installed for this generation already (maybe by a run that crashed after helm):
+     * installing again would only add a revision. */
+    if (st.deployed && st.latest == st.deployed &&
+        deployed_generation(j, st.deployed) == j->s.generation) {
+        j->s.status.helm_revision = st.deployed;
+        cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", "release is deployed");
+        *done = true;
+        return SP_OK;
+    }
+    vars = job_vars(j);
+    err = sp_engine_values(j->engine, vars, &values);
+    if (err) {
+        json_decref(vars);
+        cond(j, SP_COND_RELEASE, SP_FALSE, "InvalidValues", sp_errmsg());
+        return set_failed(j, "InvalidPlan", sp_errmsg());
+    }
+    err = flush(j);
+    if (!err)
+        err = write_values(j, values, &dir, &path);
+    if (!err) {
+        size_t n = 0;
+        if (j->r->cfg.store_values_file && *j->r->cfg.store_values_file)
+            files[n++] = j->r->cfg.store_values_file;
+        files[n++] = path;
+        snprintf(gen_label, sizeof(gen_label), "%s=%lld", GENERATION_LABEL,
+                 (long long)j->s.generation);
+        sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld)", j->release,
+                j->engine->chart, (long long)j->s.generation);
+        struct sp_helm h = j->r->helm;
+        h.labels = gen_label;
+        err = sp_helm_upgrade(&h, j->release, j->ns, j->engine->chart, files, &rev);
+    }
+    remove_values(dir, path);
+    json_decref(values);
+    json_decref(vars);
+    if (err == SP_E_HELM) {
+        char msg[1200];
+        snprintf(msg, sizeof(msg), "%s", sp_errmsg());
+        cond(j, SP_COND_RELEASE, SP_FALSE, "HelmFailed", msg);
+        sp_warn(j->s.name, "helm", "helm upgrade failed: %s", msg);
+        if (helm_error_is_permanent(msg)) {
+            char why[1400];
+            snprintf(why, sizeof(why), "the store could not be installed: %s", msg);
+            return set_failed(j, "HelmFailed", why);
+        }
+        return sp_fail(SP_E_HELM, "%s", msg);
+    }
+    if (err)
+        return err;
+    j->s.status.helm_revision = rev;
+    {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "revision %lld", (long long)rev);
+        cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", msg);
+        sp_store_add_activity(&j->s, j->now, "release deployed");
+    }
+    *done = true;
+    return SP_OK;
+}
+
+/* ---- step 4: readiness from the API ---------------------------------------------------- */
+
+static json_t *list_in(struct job *j, const char *api, const char *kind, enum sp_err *err)
+{
+    char *path = sp_asprintf("%s/namespaces/%s/%s", api, j->ns, kind);
+    json_t *list = NULL, *items;
+    *err = sp_kube_get(j->r->kube, path, &list);
+    free(path);
+    if (*err)
+        return NULL;
+    items = json_incref(json_object_get(list, "items"));
+    json_decref(list);
+    return items ? items : json_array();
+}
+
+static const char *name_of(const json_t *o)
+{
+    return json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+}
+
+/* The latest Warning event about an object in the namespace, or NULL (caller frees). */
+static char *last_warning(struct job *j, const char *kind, const char *name)
+{
+    char *sel =
+        sp_asprintf("involvedObject.kind=%s,involvedObject.name=%s,type=Warning", kind, name);
+    char *esc = sp_kube_escape(sel);
+    char *path = sp_asprintf("/api/v1/namespaces/%s/events?fieldSelector=%s", j->ns, esc);
+    json_t *list = NULL, *ev;
+    char *msg = NULL, best_time[40] = "";
+    size_t i;
+
+    if (sp_kube_get(j->r->kube, path, &list) == SP_OK) {
+        json_array_foreach(json_object_get(list, "items"), i, ev)
+        {
+            const char *t = json_string_value(json_object_get(ev, "lastTimestamp"));
+            const char *m = json_string_value(json_object_get(ev, "message"));
+            const char *reason = json_string_value(json_object_get(ev, "reason"));
+            if (!t)
+                t = json_string_value(json_object_get(ev, "eventTime"));
+            if (m && (!msg || (t && strcmp(t, best_time) > 0))) {
+                free(msg);
+                msg = sp_asprintf("%s: %s", reason ? reason : "Warning", m);
+                snprintf(best_time, sizeof(best_time), "%s", t ? t : "");
+            }
+        }
+    }
+    json_decref(list);
+    free(sel);
+    free(esc);
+    free(path);
+    return msg;
+}
+
+/* Why a pod is not ready, from its container states; NULL when it is ready (caller frees). */
+static char *pod_problem(struct job *j, const json_t *pod, bool *hard)
+{
+    const json_t *st = json_object_get(pod, "status");
+    const char *phase = json_string_value(json_object_get(st, "phase"));
+    const json_t *c;
+    size_t i;
+    bool ready = false;
+
+    json_array_foreach(json_object_get(st, "conditions"), i, c)
+    {
+        const char *type = json_string_value(json_object_get(c, "type"));
+        const char *s = json_string_value(json_object_get(c, "status"));
+        if (type && s && strcmp(type, "Ready") == 0 && strcmp(s, "True") == 0)
+            ready = true;
+    }
+    if (ready)
+        return NULL;
+    if (phase && strcmp(phase, "Failed") == 0) {
+        const char *m = json_string_value(json_object_get(st, "message"));
+        return sp_asprintf("pod %s failed%s%s", name_of(pod), m ? ": " : "", m ? m : "");
+    }
+    const char *lists[] = {"initContainerStatuses", "containerStatuses"};
+    for (int l = 0; l < 2; l++) {
+        json_array_foreach(json_object_get(st, lists[l]), i, c)
+        {
+            const json_t *w = json_object_get(json_object_get(c, "state"), "waiting");
+            const char *reason = json_string_value(json_object_get(w, "reason"));
+            const char *m = json_string_value(json_object_get(w, "message"));
+            if (!reason || strcmp(reason, "ContainerCreating") == 0 ||
+                strcmp(reason, "PodInitializing") == 0)
+                continue;
+            if (strcmp(reason, "InvalidImageName") == 0 ||
+                strcmp(reason, "CreateContainerConfigError") == 0)
+                *hard = true;
+            return sp_asprintf("pod %s, container %s: %s%s%s", name_of(pod),
+                               json_string_value(json_object_get(c, "name")), reason, m ? ": " : "",
+                               m ? m : "");
+        }
+    }
+    {
+        char *w = last_warning(j, "Pod", name_of(pod));
+        char *msg = sp_asprintf("pod %s is not ready%s%s", name_of(pod), w ? ": " : "", w ? w : "");
+        free(w);
+        return msg;
+    }
+}
+
+static bool owned_by_job(const json_t *pod)
+{
+    const json_t *ref;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), i, ref)
+    {
+        const char *kind = json_string_value(json_object_get(ref, "kind"));
+        if (kind && strcmp(kind, "Job") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether a Deployment or StatefulSet has all its replicas ready and up to date. */
+static char *workload_problem(const char *kind, const json_t *o)
+{
+    const json_t *spec = json_object_get(o, "spec"), *st = json_object_get(o, "status");
+    json_int_t want = json_is_integer(json_object_get(spec, "replicas"))
+                          ? json_integer_value(json_object_get(spec, "replicas"))
+                          : 1;
+    json_int_t ready = json_integer_value(json_object_get(st, "readyReplicas"));
+    json_int_t updated = json_integer_value(json_object_get(st, "updatedReplicas"));
+    json_int_t gen =
+        json_integer_value(json_object_get(json_object_get(o, "metadata"), "generation"));
+    json_int_t seen = json_integer_value(json_object_get(st, "observedGeneration"));
+
+    if (seen < gen)
+        return sp_asprintf("%s %s: update not yet observed", kind, name_of(o));
+    if (ready < want || updated < want)
+        return sp_asprintf("%s %s: %lld of %lld replicas ready", kind, name_of(o), (long long)ready,
+                           (long long)want);
+    return NULL;
+}
+
+/*
+ * Readiness per the engine's checks. *ready true when everything is ready;
+ * otherwise *why (caller frees) says what is not, and *hard says retrying
+ * cannot help (a failed Job, an invalid image name).
+ */
+static enum sp_err check_workloads(struct job *j, bool *ready, char **why, bool *hard)
+{
+    json_t *items = NULL, *o;
+    size_t i;
+    enum sp_err err = SP_OK;
+    char *problem = NULL;
+
+    *ready = false;
+    *why = NULL;
+    *hard = false;
+    if (sp_engine_checks(j->engine, "jobs")) {
+        items = list_in(j, "/apis/batch/v1", "jobs", &err);
+        if (err)
+            goto out;
+        json_array_foreach(items, i, o)
+        {
+            const json_t *c;
+            size_t k;
+            bool complete = false;
+            json_array_foreach(json_object_get(json_object_get(o, "status"), "conditions"), k, c)
+            {
+                const char *type = json_string_value(json_object_get(c, "type"));
+                const char *s = json_string_value(json_object_get(c, "status"));
+                if (!type || !s || strcmp(s, "True") != 0)
+                    continue;
+                if (strcmp(type, "Complete") == 0)
+                    complete = true;
+                if (strcmp(type, "Failed") == 0 && !problem) {
+                    const char *m = json_string_value(json_object_get(c, "message"));
+                    const char *r = json_string_value(json_object_get(c, "reason"));
+                    problem = sp_asprintf("setup job %s failed: %s%s%s", name_of(o),
+                                          r ? r : "Failed", m ? ": " : "", m ? m : "");
+                    *hard = true;
+                }
+            }
+            if (!complete && !problem)
+                problem = sp_asprintf("job %s has not completed yet", name_of(o));
+        }
+        json_decref(items);
+        items = NULL;
+        if (*hard)
+            goto out;
+    }
+    if (sp_engine_checks(j->engine, "pvcs")) {
+        items = list_in(j, "/api/v1", "persistentvolumeclaims", &err);
+        if (err)
+            goto out;
+        json_array_foreach(items, i, o)
+        {
+            const char *phase =
+                json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+            if (phase && strcmp(phase, "Bound") == 0)
+                continue;
+            if (!problem) {
+                char *w = last_warning(j, "PersistentVolumeClaim", name_of(o));
+                problem = sp_asprintf("volume claim %s is %s%s%s", name_of(o),
+                                      phase ? phase : "not bound", w ? ": " : "", w ? w : "");
+                free(w);
+            }
+        }
+        json_decref(items);
+        items = NULL;
+    }
+    if (sp_engine_checks(j->engine, "pods")) {
+        const char *kinds[2] = {"deployments", "statefulsets"};
+        const char *names[2] = {"deployment", "statefulset"};
+        bool any = false;
+        for (int k = 0; k < 2; k++) {
+            items = list_in(j, "/apis/apps/v1", kinds[k], &err);
+            if (err)
+                goto out;
+            json_array_foreach(items, i, o)
+            {
+                char *p = workload_problem(names[k], o);
+                any = true;
+                if (p && !problem)
+                    problem = p;
+                else
+                    free(p);
+            }
+            json_decref(items);
+            items = NULL;
+        }
+        items = list_in(j, "/api/v1", "pods", &err);
+        if (err)
+            goto out;
+        json_array_foreach(items, i, o)
+        {
+            char *p;
+            if (owned_by_job(o))
+                continue;
+            any = true;
+            p = pod_problem(j, o, hard);
+            /* a pod's own reason explains more than a replica count */
+            if (p && (!problem || strncmp(problem, "deployment", 10) == 0 ||
+                      strncmp(problem, "statefulset", 11) == 0)) {
+                free(problem);
+                problem = p;
+            } else {
+                free(p);
+            }
+        }
+        if (!any && !problem)
+            problem = sp_strdup("no workloads found yet");
+    }
+out:
+    json_decref(items);
+    if (err) {
+        free(problem);
+        return err;
+    }
+    *ready = problem == NULL;
+    *why = problem;
+    return SP_OK;
+}
+
+/* ---- phases ---------------------------------------------------------------------------- */
+
+static void set_urls(struct job *j)
+{
+    json_t *vars = job_vars(j);
+    char *url = NULL, *admin = NULL;
+    if (sp_template_string(j->engine->url, vars, &url) == SP_OK)
+        sp_set_str(&j->s.status.url, url);
+    if (j->engine->admin_url[0] && sp_template_string(j->engine->admin_url, vars, &admin) == SP_OK)
+        sp_set_str(&j->s.status.admin_url, admin);
+    free(url);
+    free(admin);
+    json_decref(vars);
+}
+
+/* The first condition that is not True, as "Condition: message", for timeouts. */
+static void first_unready(struct job *j, char *out, size_t n)
+{
+    for (int c = 0; c < SP_COND_COUNT; c++) {
+        const struct sp_condition *k = &j->s.status.cond[c];
+        if (k->status != SP_TRUE) {
+            snprintf(out, n, "%s: %s", sp_cond_name((enum sp_cond)c),
+                     k->message && *k->message ? k->message : "not reached");
+            return;
+        }
+    }
+    snprintf(out, n, "all steps were done");
+}
+
+static enum sp_err provision(struct job *j, int64_t *requeue)
+{
+    struct sp_reconcile_config *cfg = &j->r->cfg;
+    bool ok, hard;
+    char *why = NULL;
+    enum sp_err err;
+
+    slot_take(j->r, j->s.name, true);
+    if (!j->s.status.provisioning_ms)
+        j->s.status.provisioning_ms = j->now;
+    if (j->now - j->s.status.provisioning_ms > cfg->provision_timeout_ms) {
+        char detail[1024], msg[1400];
+        first_unready(j, detail, sizeof(detail));
+        snprintf(msg, sizeof(msg), "the store did not become ready within %lld s: %s",
+                 (long long)(cfg->provision_timeout_ms / 1000), detail);
+        *requeue = 1;
+        return set_failed(j, "Timeout", msg);
+    }
+    *requeue = cfg->poll_ms;
+
+    err = step_namespace(j, &ok);
+    if (err || !ok || j->s.status.phase == SP_PHASE_FAILED)
+        return err;
+    err = step_rolebinding(j);
+    if (err)
+        return err;
+    err = step_secret(j);
+    if (err) {
+        cond(j, SP_COND_CREDENTIALS, SP_FALSE, "CreateFailed", sp_errmsg());
+        return err;
+    }
+    err = step_release(j, &ok);
+    if (err || !ok)
+        return err;
+
+    err = check_workloads(j, &ok, &why, &hard);
+    if (err)
+        return err;
+    if (!ok) {
+        cond(j, SP_COND_WORKLOADS, SP_FALSE, hard ? "Failed" : "NotReady", why);
+        if (hard) {
+            char msg[1400];
+            snprintf(msg, sizeof(msg), "the store cannot start: %s", why);
+            free(why);
+            *requeue = 1;
+            return set_failed(j, "WorkloadFailed", msg);
+        }
+        free(why);
+        return SP_OK;
+    }
+    cond(j, SP_COND_WORKLOADS, SP_TRUE, "Ready", "pods ready, jobs complete, volumes bound");
+
+    set_urls(j);
+    if (cfg->storefront_check) {
+        char *check_url = sp_strdup(j->s.status.url);
+        long status = 0;
+        const char *path =
+            json_string_value(json_object_get(j->engine->readiness, "storefrontPath"));
+        if (path && check_url) {
+            free(check_url);
+            check_url = sp_asprintf("%s%s", j->s.status.url, path[0] == '/' ? path + 1 : path);
+        }
+        err = sp_probe_http(check_url, cfg->storefront_timeout_ms, &status);
+        free(check_url);
+        if (err || status < 200 || status >= 400) {
+            char msg[600];
+            if (err)
+                snprintf(msg, sizeof(msg), "%s", sp_errmsg());
+            else
+                snprintf(msg, sizeof(msg), "storefront answered HTTP %ld", status);
+            cond(j, SP_COND_STOREFRONT, SP_FALSE, "NotServing", msg);
+            return SP_OK;
+        }
+        cond(j, SP_COND_STOREFRONT, SP_TRUE, "Serving", "storefront answers");
+    } else {
+        cond(j, SP_COND_STOREFRONT, SP_TRUE, "CheckDisabled", "storefront check is switched off");
+    }
+
+    err = go(j, SP_PHASE_READY, "Normal", NULL);
+    if (err)
+        return err;
+    sp_set_str(&j->s.status.message, "the store is ready");
+    sp_set_str(&j->s.status.reason, NULL);
+    j->s.status.ready_ms = j->now;
+    j->s.status.observed_generation = j->s.generation;
+    sp_metric_observe(m_duration(), NULL, (double)(j->now - j->s.status.provisioning_ms) / 1000.0);
+    slot_give_back(j->r, j->s.name);
+    *requeue = 0;
+    return SP_OK;
+}
+
+/* Failed: make sure the release and namespace are gone (the Store stays). */
+static enum sp_err cleanup(struct job *j, int64_t *requeue)
+{
+    bool exists, terminating, ours;
+    char *path;
+    enum sp_err err = ns_state(j, &exists, &terminating, &ours);
+
+    if (err || !exists || !ours)
+        return err;
+    if (terminating) {
+        *requeue = j->r->cfg.poll_ms;
+        return SP_OK;
+    }
+    err = flush(j);
+    if (err)
+        return err;
+    err = sp_helm_uninstall(&j->r->helm, j->release, j->ns);
+    if (err)
+        sp_warn(j->s.name, "cleanup", "helm uninstall failed, deleting the namespace anyway: %s",
+                sp_errmsg());
+    path = sp_asprintf("/api/v1/namespaces/%s", j->ns);
+    err = sp_kube_delete(j->r->kube, path, "Background", NULL);
+    free(path);
+    if (err == SP_E_NOTFOUND)
+        err = SP_OK;
+    if (!err) {
+        sp_info(j->s.name, "cleanup", "deleting namespace %s", j->ns);
+        sp_store_add_activity(&j->s, j->now, "resources of the failed store removed");
+    }
+    *requeue = j->r->cfg.poll_ms;
+    return err;
+}
+
+static enum sp_err remove_finalizer(struct job *j)
+{
+    json_t *fins = json_object_get(json_object_get(j->obj, "metadata"), "finalizers");
+    json_t *v, *ops;
+    size_t i;
+    char *path, idx[64];
+    enum sp_err err = SP_OK;
+
+    json_array_foreach(fins, i, v)
+    {
+        if (!json_is_string(v) || strcmp(json_string_value(v), SP_FINALIZER) != 0)
+            continue;
+        snprintf(idx, sizeof(idx), "/metadata/finalizers/%zu", i);
+        ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "op", "test", "path", idx, "value",
+                        SP_FINALIZER, "op", "remove", "path", idx);
+        path = sp_asprintf("%s/%s", SP_STORES_PATH, j->s.name);
+        err = sp_kube_json_patch(j->r->kube, path, ops, NULL);
+        free(path);
+        json_decref(ops);
+        if (err == SP_E_NOTFOUND)
+            err = SP_OK;
+        break;
+    }
+    return err;
+}
+
+/* deletionTimestamp is set: uninstall, delete the namespace, wait, release the finalizer. */
+static enum sp_err finalize(struct job *j, int64_t *requeue)
+{
+    bool exists, terminating, ours;
+    enum sp_err err;
+
+    slot_give_back(j->r, j->s.name);
+    if (!j->s.has_finalizer)
+        return SP_OK;
+    err = go(j, SP_PHASE_DELETING, "Normal", "removing the store and its data");
+    if (err)
+        return err;
+    err = ns_state(j, &exists, &terminating, &ours);
+    if (err)
+        return err;
+    if (exists && ours && !terminating) {
+        char *path;
+        struct sp_helm_state st;
+        err = flush(j);
+        if (err)
+            return err;
+        if (sp_helm_state(j->r->kube, j->release, j->ns, &st) == SP_OK && st.latest) {
+            err = sp_helm_uninstall(&j->r->helm, j->release, j->ns);
+            if (err)
+                sp_warn(j->s.name, "delete",
+                        "helm uninstall failed, deleting the namespace anyway: %s", sp_errmsg());
+            else
+                sp_store_add_activity(&j->s, j->now, "release uninstalled");
+        }
+        path = sp_asprintf("/api/v1/namespaces/%s", j->ns);
+        err = sp_kube_delete(j->r->kube, path, "Background", NULL);
+        free(path);
+        if (err && err != SP_E_NOTFOUND)
+            return err;
+        sp_info(j->s.name, "delete", "deleting namespace %s", j->ns);
+        sp_store_add_activity(&j->s, j->now, "namespace deletion started");
+        *requeue = j->r->cfg.poll_ms;
+        return SP_OK;
+    }
+    if (exists && ours) {
+        /* the namespace controller removes the PVCs (and their volumes) before the
+         * namespace itself disappears, so "namespace gone" means "data gone" */
+        *requeue = j->r->cfg.poll_ms;
+        return SP_OK;
+    }
+    /* namespace gone (or never ours): let the Store go */
+    return SP_OK;
+}
+
+/* Adds the finalizer; the resourceVersion makes a concurrent change a 409, never a lost one. */
+static enum sp_err ensure_finalizer(struct job *j)
+{
+    json_t *fins, *patch;
+    char *path;
+    enum sp_err err;
+
+    if (j->s.has_finalizer)
+        return SP_OK;
+    fins = json_deep_copy(json_object_get(json_object_get(j->obj, "metadata"), "finalizers"));
+    if (!json_is_array(fins)) {
+        json_decref(fins);
+        fins = json_array();
+    }
+    json_array_append_new(fins, json_string(SP_FINALIZER));
+    patch = json_pack("{s:{s:o, s:s}}", "metadata", "finalizers", fins, "resourceVersion",
+                      j->s.resource_version ? j->s.resource_version : "");
+    path = sp_asprintf("%s/%s", SP_STORES_PATH, j->s.name);
+    err = sp_kube_merge_patch(j->r->kube, path, patch, NULL);
+    free(path);
+    json_decref(patch);
+    return err;
+}
+
+/*
+ * Writes the status when it differs from what the API server has, then records the Events
+ * of the transitions it contains. Called at the end of every reconcile and before anything
+ * slow (helm), so a shop owner sees "Provisioning" while it happens and a crash loses
+ * nothing already decided.
+ */
+static enum sp_err flush(struct job *j)
+{
+    json_t *after = sp_store_status_json(&j->s), *ops;
+    char *path;
+    enum sp_err err = SP_OK;
+
+    if (!json_equal(j->written, after)) {
+        ops = json_pack("[{s:s, s:s, s:O}]", "op", "add", "path", "/status", "value", after);
+        path = sp_asprintf("%s/%s/status", SP_STORES_PATH, j->s.name);
+        err = sp_kube_json_patch(j->r->kube, path, ops, NULL);
+        free(path);
+        json_decref(ops);
+        if (err == SP_E_NOTFOUND)
+            err = SP_OK; /* deleted meanwhile */
+    }
+    if (err) {
+        json_decref(after);
+        return err;
+    }
+    json_decref(j->written);
+    j->written = after;
+    for (int i = 0; i < j->tr.n; i++) {
+        sp_event_record(j->r->kube, j->s.name, j->s.uid, j->tr.v[i].type, j->tr.v[i].reason,
+                        j->tr.v[i].message);
+        free(j->tr.v[i].reason);
+        free(j->tr.v[i].message);
+    }
+    j->tr.n = 0;
+    return SP_OK;
+}
+
+static enum sp_err run_phase(struct job *j, int64_t *requeue)
+{
+    enum sp_err err;
+
+    /* a retry asked for through the annotation: start again from scratch */
+    if (j->s.retry &&
+        (!j->s.status.observed_retry || strcmp(j->s.retry, j->s.status.observed_retry) != 0)) {
+        sp_set_str(&j->s.status.observed_retry, j->s.retry);
+        if (j->s.status.phase == SP_PHASE_FAILED) {
+            bool exists, terminating, ours;
+            err = ns_state(j, &exists, &terminating, &ours);
+            if (err)
+                return err;
+            err = go(j, SP_PHASE_PENDING, "Normal", "retry requested");
+            if (err)
+                return err;
+            sp_store_reset_conds(&j->s);
+            sp_set_str(&j->s.status.reason, NULL);
+            j->s.status.provisioning_ms = j->s.status.failed_ms = j->s.status.ready_ms = 0;
+            j->s.status.helm_revision = 0;
+        }
+    }
+    if (j->s.status.phase == SP_PHASE_READY && j->s.generation != j->s.status.observed_generation) {
+        slot_take(j->r, j->s.name, true);
+        err = go(j, SP_PHASE_PROVISIONING, "Normal", "applying a changed spec");
+        if (err)
+            return err;
+        j->s.status.provisioning_ms = j->now;
+    }
+
+    switch (j->s.status.phase) {
+    case SP_PHASE_NONE:
+    case SP_PHASE_PENDING:
+        if (sp_store_validate(&j->s) != SP_OK)
+            return set_failed(j, "InvalidSpec", sp_errmsg());
+        if (!j->engine) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "spec.engine: '%s' is not an engine this platform offers",
+                     j->s.spec.engine);
+            return set_failed(j, "InvalidSpec", msg);
+        }
+        if (!slot_take(j->r, j->s.name, false)) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "queued: %zu stores are being set up at once (the limit); this one "
+                     "starts when one of them is done",
+                     sp_reconciler_slots_used(j->r));
+            err = go(j, SP_PHASE_PENDING, "Normal", msg);
+            if (!err && (!j->s.status.message || strcmp(j->s.status.message, msg) != 0))
+                sp_set_str(&j->s.status.message, msg);
+            *requeue = j->r->cfg.poll_ms;
+            return err;
+        }
+        if (j->s.status.phase == SP_PHASE_NONE) {
+            err = go(j, SP_PHASE_PENDING, "Normal", NULL);
+            if (err)
+                return err;
+        }
+        err = go(j, SP_PHASE_PROVISIONING, "Normal", "setting up the store");
+        if (err)
+            return err;
+        j->s.status.provisioning_ms = j->now;
+        return provision(j, requeue);
+    case SP_PHASE_PROVISIONING:
+        if (!j->engine)
+            return set_failed(j, "InvalidSpec", "spec.engine: the engine is no longer offered");
+        return provision(j, requeue);
+    case SP_PHASE_READY: {
+        bool exists, terminating, ours;
+        err = ns_state(j, &exists, &terminating, &ours);
+        if (err)
+            return err;
+        if (!exists || terminating) {
+            slot_take(j->r, j->s.name, true);
+            err = go(j, SP_PHASE_PROVISIONING, "Warning",
+                     "the store's namespace disappeared; setting it up again");
+            if (!err)
+                j->s.status.provisioning_ms = j->now;
+            *requeue = j->r->cfg.poll_ms;
+        }
+        return err;
+    }
+    case SP_PHASE_FAILED:
+        return cleanup(j, requeue);
+    case SP_PHASE_DELETING:
+        return SP_OK; /* only reached with deletionTimestamp, handled by finalize() */
+    }
+    return SP_OK;
+}
+
+enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *requeue_ms)
+{
+    struct job j = {.r = r};
+    char *path = sp_asprintf("%s/%s", SP_STORES_PATH, name);
+    enum sp_err err, werr;
+
+    *requeue_ms = 0;
+    err = sp_kube_get(r->kube, path, &j.obj);
+    free(path);
+    if (err == SP_E_NOTFOUND) {
+        slot_give_back(r, name);
+        return SP_OK;
+    }
+    if (err)
+        return err;
+    err = sp_store_from_json(j.obj, &j.s);
+    if (err) {
+        json_decref(j.obj);
+        return err;
+    }
+    j.now = sp_wall_ms();
+    j.ns = sp_asprintf("store-%s", name);
+    j.release = sp_strdup(j.ns);
+    j.secret = sp_asprintf("store-%s-credentials", name);
+    j.engine = sp_engines_find(r->engines, j.s.spec.engine);
+    j.written = sp_store_status_json(&j.s);
+
+    if (j.s.deleting) {
+        err = finalize(&j, requeue_ms);
+    } else {
+        err = ensure_finalizer(&j);
+        if (!err)
+            err = run_phase(&j, requeue_ms);
+    }
+    /* the status records what happened even when a step failed; a store about to
+     * disappear needs none */
+    werr = j.s.deleting && !*requeue_ms && !err ? SP_OK : flush(&j);
+    if (j.s.deleting && !err && !*requeue_ms && j.s.has_finalizer) {
+        sp_event_record(r->kube, name, j.s.uid, "Normal", "Deleted",
+                        "the store and its data are gone");
+        err = remove_finalizer(&j);
+        if (!err)
+            sp_info(name, "delete", "store deleted");
+    }
+    for (int i = 0; i < j.tr.n; i++) {
+        free(j.tr.v[i].reason);
+        free(j.tr.v[i].message);
+    }
+    if (!err && werr)
+        err = werr;
+    json_decref(j.written);
+    json_decref(j.obj);
+    sp_store_release(&j.s);
+    free(j.ns);
+    free(j.release);
+    free(j.secret);
+    return err;
+}

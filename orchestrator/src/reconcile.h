@@ -1,0 +1,92 @@
+/*
+ * What to do next for one store: the decisions of the controller.
+ * sp_reconcile() reads the Store fresh from the API server, compares it with
+ * the world (namespace, Secret, helm release, workloads) and takes the next
+ * steps, each idempotent, so it can be re-run after a crash at any line:
+ *
+ *   new ──► Pending ──(slot free)──► Provisioning ──► Ready
+ *              │                        │  namespace ─► Secret ─► RoleBinding
+ *              │                        │  ─► helm upgrade --install ─► readiness
+ *              │                        │  ─► storefront ─► Ready
+ *              └──► Failed ◄────────────┘  (timeout or hard error; release and
+ *                     │                     namespace cleaned, Store kept)
+ *                     └──(retry annotation)──► Pending
+ *   deletionTimestamp ──► Deleting: helm uninstall ─► delete namespace ─► wait
+ *                         until it is gone ─► remove the finalizer
+ *
+ * Status is written once per call, and only when it changed; an Event is
+ * recorded for each phase transition after the status is stored.
+ *
+ * Thread-safety: one struct sp_reconciler is shared by all workers; it is
+ * read-only after sp_reconciler_init() except the provisioning slots, which
+ * have their own lock. The controller guarantees one call per name at a time.
+ */
+#ifndef SP_RECONCILE_H
+#define SP_RECONCILE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "err.h"
+#include "helm.h"
+#include "kube.h"
+
+struct sp_reconcile_config {
+    const char *base_domain; /* hosts are <name>.<base_domain> */
+    const char *ingress_class;
+    bool ingress_tls;              /* also makes URLs https */
+    const char *cluster_issuer;    /* "" for none */
+    const char *storage_class;     /* "" for the cluster default */
+    const char *store_values_file; /* values given to every store before its own, or NULL */
+    const char *service_account;   /* "namespace/name" bound in each store namespace, or NULL */
+    const char *store_role;        /* ClusterRole bound to it, or NULL */
+    const char *tmpdir;            /* where values files are written */
+    bool storefront_check;
+    int64_t storefront_timeout_ms;
+    int64_t provision_timeout_ms;
+    int64_t poll_ms;      /* how often a provisioning store is looked at */
+    int max_provisioning; /* stores provisioning at once; 0 = no limit */
+};
+
+struct sp_reconciler {
+    struct sp_kube *kube;             /* borrowed */
+    const struct sp_engines *engines; /* borrowed */
+    struct sp_helm helm;
+    struct sp_reconcile_config cfg; /* strings borrowed */
+    pthread_mutex_t slots_lock;     /* guards slots and n_slots */
+    char **slots;                   /* names holding a provisioning slot */
+    size_t n_slots, cap_slots;
+};
+
+void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
+                        const struct sp_engines *engines, const struct sp_helm *helm,
+                        const struct sp_reconcile_config *cfg);
+void sp_reconciler_release(struct sp_reconciler *r);
+
+/*
+ * Gives a slot to every store in stores (an array of Store objects) whose
+ * phase is Provisioning, so a restarted leader counts work already under way
+ * before admitting new stores.
+ */
+void sp_reconciler_seed_slots(struct sp_reconciler *r, const json_t *stores);
+size_t sp_reconciler_slots_used(struct sp_reconciler *r);
+
+/*
+ * Reconciles the store name. On SP_OK, *requeue_ms > 0 asks to look again
+ * after that delay (waiting for something), 0 means nothing to wait for. An
+ * error asks the caller to retry with back-off.
+ */
+SP_MUST enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *requeue_ms);
+
+/*
+ * The template variables of a store (name, namespace, release, host, scheme,
+ * the environment and the plan); a new object. Exposed for tests.
+ */
+json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *name,
+                          const char *owner, const char *display_name, const char *size,
+                          const char *const plan[5]);
+
+#endif
