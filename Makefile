@@ -17,9 +17,12 @@ SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(sort $(wildcard tests/charts/[0-9]*.sh)) \
 	$(sort $(wildcard tests/platform/[0-9]*.sh)) \
 	$(if $(wildcard orchestrator/Makefile),orchestrator/tests/unit/run.sh) \
-	$(sort $(wildcard tests/integration/[0-9]*.sh))
+	$(if $(wildcard orchestrator/fuzz/run.sh),orchestrator/fuzz/run.sh) \
+	$(sort $(wildcard tests/integration/[0-9]*.sh)) \
+	$(sort $(wildcard tests/api/[0-9]*.sh)) \
+	$(sort $(wildcard tests/browser/[0-9]*.sh))
 
-.PHONY: all deps tools orchestrator test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
+.PHONY: all deps tools dashboard orchestrator test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
 
 all: orchestrator
 
@@ -29,8 +32,14 @@ deps:
 tools: deps
 	@scripts/tools.sh >/dev/null
 
-orchestrator: deps
-	@if [ -f orchestrator/Makefile ]; then $(MAKE) -s -C orchestrator; fi
+# The dashboard's bundle (dashboard/dist), compiled into the orchestrator binary.
+dashboard:
+	@if command -v npm >/dev/null; then \
+		cd dashboard && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build; \
+	else echo "dashboard: npm not found, building the orchestrator without the dashboard" >&2; fi
+
+orchestrator: deps dashboard
+	@$(MAKE) -s -C orchestrator
 
 cluster-up: tools
 	@scripts/cluster-up.sh
@@ -56,6 +65,10 @@ up:
 
 down:
 	@scripts/kind-down.sh
+
+# A longer libFuzzer run of the API's request parsing (FUZZ_SECONDS, default 300).
+fuzz: deps
+	@$(MAKE) -s -C orchestrator fuzz
 
 lint: deps
 	@tests/lint/010-shellcheck.sh | grep -v '^ok' || true

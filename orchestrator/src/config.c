@@ -79,6 +79,16 @@ static const struct flag flags[] = {
     F("listen", STR, listen, "address of the HTTP API (served by the API module)"),
     F("tokens-file", STR, tokens_file, "API tokens file (API module)"),
     F("max-stores-per-user", INT, max_stores_per_user, "stores one user may own (API module)"),
+    F("dashboard-dir", STR, dashboard_dir,
+      "serve the dashboard from this directory instead of the compiled-in copy"),
+    F("audit-file", STR, audit_file, "file the audit log is appended to, besides stdout"),
+    F("rate-user", DBL, rate_user, "API writes per second per user, on average (0: no limit)"),
+    F("rate-ip", DBL, rate_ip, "API writes per second per client address (0: no limit)"),
+    F("rate-burst", INT, rate_burst, "API writes allowed at once above the rates"),
+    F("max-body", INT, max_body, "largest API request body in bytes"),
+    F("request-timeout", DUR, request_timeout_ms,
+      "an idle API connection is closed after this long"),
+    F("sse-heartbeat", DUR, sse_heartbeat_ms, "heartbeat period of /api/v1/events streams"),
     F("help", BOOL, help, "print this help"),
 };
 
@@ -104,6 +114,12 @@ void sp_config_defaults(struct sp_config *cfg)
     cfg->engines_file = "charts/engines.yaml";
     cfg->helm = "helm";
     cfg->helm_timeout_ms = (int64_t)5 * 60000;
+    cfg->rate_user = 1;
+    cfg->rate_ip = 5;
+    cfg->rate_burst = 10;
+    cfg->max_body = 16384;
+    cfg->request_timeout_ms = 30000;
+    cfg->sse_heartbeat_ms = 15000;
     cfg->storefront_check = true;
     cfg->storefront_timeout_ms = 5000;
     cfg->leader_elect = true;

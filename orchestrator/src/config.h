@@ -61,6 +61,14 @@ struct sp_config {
     const char *listen;
     const char *tokens_file;
     int max_stores_per_user;
+    const char *dashboard_dir;
+    const char *audit_file;
+    double rate_user;
+    double rate_ip;
+    int rate_burst;
+    int max_body;
+    int64_t request_timeout_ms;
+    int64_t sse_heartbeat_ms;
 
     bool help;
 };

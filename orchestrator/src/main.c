@@ -21,12 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "cache.h"
 #include "config.h"
 #include "controller.h"
 #include "engine.h"
 #include "event.h"
 #include "helm.h"
+#include "http.h"
 #include "kube.h"
 #include "lease.h"
 #include "log.h"
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
     struct sp_cache *cache = NULL;
     struct sp_controller *ctl = NULL;
     struct sp_lease *lease = NULL;
+    struct sp_api *api = NULL; /* the HTTP API, or NULL with --listen=off */
+    struct sp_http *http = NULL;
     struct sp_helm helm;
     char identity[160], host[64] = "orchestrator";
     char *helm_home = NULL, *tmpdir, *selector = NULL;
@@ -172,6 +176,27 @@ int main(int argc, char **argv)
                                                            .resync_ms = cfg.resync_ms,
                                                            .backoff_ms = cfg.backoff_ms,
                                                            .backoff_cap_ms = cfg.backoff_cap_ms});
+    /* the API's event hub subscribes to the cache, so it exists before the cache starts */
+    if (cfg.listen && *cfg.listen && strcmp(cfg.listen, "off") != 0) {
+        err = sp_api_new(
+            &(struct sp_api_config){
+                .tokens_file = cfg.tokens_file && *cfg.tokens_file ? cfg.tokens_file : NULL,
+                .dashboard_dir = cfg.dashboard_dir && *cfg.dashboard_dir ? cfg.dashboard_dir : NULL,
+                .audit_file = cfg.audit_file && *cfg.audit_file ? cfg.audit_file : NULL,
+                .controller_class =
+                    cfg.controller_class && *cfg.controller_class ? cfg.controller_class : NULL,
+                .max_stores_per_user = cfg.max_stores_per_user,
+                .rate_user = cfg.rate_user,
+                .rate_ip = cfg.rate_ip,
+                .rate_burst = cfg.rate_burst,
+                .heartbeat_ms = cfg.sse_heartbeat_ms,
+            },
+            kube, cache, &engines, &api);
+        if (err)
+            goto fail;
+        if (!cfg.tokens_file || !*cfg.tokens_file)
+            sp_warn(NULL, "api", "no --tokens-file: every API request will answer 401");
+    }
     err = sp_cache_start(cache);
     if (err)
         goto fail;
@@ -194,6 +219,16 @@ int main(int argc, char **argv)
     err = sp_controller_start(ctl, lease);
     if (err)
         goto fail;
+    if (api) {
+        err = sp_http_start(api,
+                            &(struct sp_http_config){.listen = cfg.listen,
+                                                     .max_body = (size_t)cfg.max_body,
+                                                     .request_timeout_ms = cfg.request_timeout_ms},
+                            &http);
+        if (err)
+            goto fail;
+        sp_info(NULL, "api", "API listening on %s (port %d)", cfg.listen, sp_http_port(http));
+    }
     sp_info(NULL, "main", "orchestrator running: %d workers, provisioning timeout %llds",
             cfg.workers, (long long)(cfg.provision_timeout_ms / 1000));
 
@@ -213,9 +248,12 @@ fail:
     sp_error(NULL, "main", "%s", sp_errmsg());
 out:
     atomic_store(&stopping, true);
+    sp_api_shutdown(api); /* ends the event streams, then the server stops */
+    sp_http_stop(http);
     sp_lease_stop(lease);
     sp_controller_free(ctl);
     sp_cache_free(cache);
+    sp_api_free(api); /* after the cache, whose thread calls the API's event hub */
     if (kube && cache)
         sp_reconciler_release(&rec);
     sp_engines_release(&engines);

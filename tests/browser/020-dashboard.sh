@@ -108,6 +108,7 @@ max_stores=3
 	--tmpdir="$t_tmp" \
 	--no-storefront-check \
 	--no-leader-elect \
+	--controller-class="ui-$$" \
 	--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
 	--provision-timeout=15s \
 	--listen=127.0.0.1:0 --tokens-file="$t_tmp/tokens" \

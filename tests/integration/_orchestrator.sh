@@ -92,6 +92,7 @@ orch_start() {
 		--lease-duration=4s --lease-renew-deadline=3s --lease-retry=500ms \
 		--log-level=debug \
 		--controller-class="test-$t_run" \
+		--listen=127.0.0.1:0 \
 		"${t_cred_flags[@]}" \
 		"$@" >"$t_tmp/$name.metrics" 2>"$t_tmp/$name.log" &
 	ORCH_PID=$!

@@ -1,0 +1,66 @@
+/*
+ * Probes and metrics: /healthz (the process answers), /readyz (the cache has
+ * loaded and the API server answered within the last few seconds) and
+ * /metrics (Prometheus text format 0.0.4: the controller's families plus the
+ * HTTP request counts and latency histogram). Each is also served under
+ * /api/v1/. No token needed: they reveal counts, never names or owners.
+ */
+#include "api.h"
+#include "metrics.h"
+#include "util.h"
+
+#define READY_RECHECK_MS 5000
+
+static void healthz(struct sp_api *api, struct sp_http_req *r)
+{
+    (void)api;
+    sp_http_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static bool api_server_ok(struct sp_api *api)
+{
+    int64_t now = sp_now_ms();
+    bool ok;
+
+    pthread_mutex_lock(&api->ready_lock);
+    if (api->ready_checked_ms && now - api->ready_checked_ms < READY_RECHECK_MS) {
+        ok = api->api_reachable;
+        pthread_mutex_unlock(&api->ready_lock);
+        return ok;
+    }
+    pthread_mutex_unlock(&api->ready_lock);
+    ok = sp_kube_get(api->kube, "/api", NULL) == SP_OK;
+    pthread_mutex_lock(&api->ready_lock);
+    api->ready_checked_ms = now;
+    api->api_reachable = ok;
+    pthread_mutex_unlock(&api->ready_lock);
+    return ok;
+}
+
+static void readyz(struct sp_api *api, struct sp_http_req *r)
+{
+    if (!sp_cache_synced(api->cache))
+        sp_http_error(r, 503, "not_ready", NULL, "the store cache has not loaded yet");
+    else if (!api_server_ok(api))
+        sp_http_error(r, 503, "not_ready", NULL, "the Kubernetes API server does not answer");
+    else
+        sp_http_json(r, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+static void metrics(struct sp_api *api, struct sp_http_req *r)
+{
+    (void)api;
+    sp_metrics_render(&r->out);
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+const struct sp_route sp_api_health_routes[] = {
+    {"GET", "/healthz", healthz, 0, NULL},
+    {"GET", "/readyz", readyz, 0, NULL},
+    {"GET", "/metrics", metrics, 0, NULL},
+    {"GET", "/api/v1/healthz", healthz, 0, NULL},
+    {"GET", "/api/v1/readyz", readyz, 0, NULL},
+    {"GET", "/api/v1/metrics", metrics, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,758 @@
+/*
+ * The HTTP server (see http.h). libmicrohttpd runs one thread per connection;
+ * on_request() is called first with the headers (a struct sp_http_req is
+ * allocated then), again for each piece of the body, and once more with no
+ * data, when the pipeline runs and the answer is queued. on_completed()
+ * records the metrics and frees the request, whatever happened to it.
+ *
+ * Why libmicrohttpd: a Debian-packaged, long-maintained GNU library that
+ * parses HTTP/1.1 for us (including chunked bodies and header limits) and
+ * lets a handler stream a body from a callback, which is all SSE needs.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "assets.h"
+#include "log.h"
+#include "metrics.h"
+
+struct sp_http {
+    struct MHD_Daemon *d;
+    struct sp_api *api;
+    struct sp_http_config cfg;
+    int port;
+};
+
+static const struct sp_route *const tables[] = {
+    sp_api_stores_routes, sp_api_me_routes,     sp_api_events_routes,
+    sp_api_audit_routes,  sp_api_health_routes, NULL,
+};
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                          "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                          "frame-ancestors 'none'";
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+static struct sp_metric *m_requests(void)
+{
+    return sp_metric_register("storeplatform_http_requests_total",
+                              "HTTP requests answered, by route, method and status", SP_COUNTER,
+                              NULL, 0);
+}
+
+static struct sp_metric *m_duration(void)
+{
+    static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    return sp_metric_register("storeplatform_http_request_duration_seconds",
+                              "Time to answer an HTTP request, by route and status", SP_HISTOGRAM,
+                              b, sizeof(b) / sizeof(b[0]));
+}
+
+static const char *method_label(const char *m)
+{
+    static const char *const known[] = {"GET",   "POST", "PUT",     "DELETE",
+                                        "PATCH", "HEAD", "OPTIONS", NULL};
+    for (int i = 0; m && known[i]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
+void sp_http_observe(const char *route, const char *method, int status, double seconds)
+{
+    char l[256], code[8];
+    snprintf(code, sizeof(code), "%d", status);
+    sp_metric_labels(l, sizeof(l), "route", route, "method", method_label(method), "code", code,
+                     NULL);
+    sp_metric_add(m_requests(), l, 1);
+    if (seconds >= 0) {
+        sp_metric_labels(l, sizeof(l), "route", route, "code", code, NULL);
+        sp_metric_observe(m_duration(), l, seconds);
+    }
+}
+
+/* ---- answers ------------------------------------------------------------------------ */
+
+void sp_http_json(struct sp_http_req *req, int status, json_t *body)
+{
+    req->status = status;
+    req->content_type = "application/json";
+    sp_buf_reset(&req->out);
+    if (body) {
+        char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(body);
+        if (s) {
+            sp_buf_adds(&req->out, s);
+            sp_buf_adds(&req->out, "\n");
+            free(s);
+        }
+    }
+}
+
+void sp_http_error_json(struct sp_buf *out, const char *code, const char *field,
+                        const char *message)
+{
+    json_t *e = json_object(), *o = json_object();
+    json_t *m = json_string(message);
+    char *s;
+
+    /* a message quoting client bytes that are not UTF-8 falls back to a fixed text */
+    json_object_set_new(e, "code", json_string(code));
+    json_object_set_new(e, "message", m ? m : json_string("request refused"));
+    json_object_set_new(e, "field", json_string(field ? field : ""));
+    json_object_set_new(o, "error", e);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    sp_buf_adds(out, s);
+    sp_buf_adds(out, "\n");
+    free(s);
+}
+
+void sp_http_error(struct sp_http_req *req, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    req->status = status;
+    req->content_type = "application/json";
+    sp_buf_reset(&req->out);
+    sp_http_error_json(&req->out, code, field, msg);
+    if (!req->audit_detail)
+        req->audit_detail = sp_strdup(msg);
+}
+
+void sp_http_header(struct sp_http_req *req, const char *name, const char *value)
+{
+    if (req->n_headers == SP_HTTP_MAX_HEADERS)
+        return;
+    req->headers[req->n_headers].name = name;
+    req->headers[req->n_headers].value = sp_strdup(value);
+    req->n_headers++;
+}
+
+const char *sp_http_query(struct sp_http_req *req, const char *key)
+{
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key) : NULL;
+}
+
+const char *sp_http_request_header(struct sp_http_req *req, const char *name)
+{
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+void sp_http_stream(struct sp_http_req *req, const char *content_type,
+                    ssize_t (*fn)(void *cls, uint64_t pos, char *buf, size_t max),
+                    void (*free_fn)(void *cls), void *cls)
+{
+    req->status = 200;
+    req->content_type = content_type;
+    req->stream = fn;
+    req->stream_free = free_fn;
+    req->stream_cls = cls;
+}
+
+const char *sp_http_mime(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".webp", "image/webp"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasecmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* ---- static files ------------------------------------------------------------------- */
+
+/* Whether an Accept-Encoding value allows gzip ("gzip;q=0" refuses it). */
+static bool accepts_gzip(const char *ae)
+{
+    const char *p = ae ? strcasestr(ae, "gzip") : NULL;
+    if (!p)
+        return false;
+    p += 4;
+    while (*p == ' ')
+        p++;
+    if (*p != ';')
+        return true;
+    p = strchr(p, '=');
+    return !p || strtod(p + 1, NULL) > 0;
+}
+
+/*
+ * A dashboard file compiled into the binary (dashboard/embed.sh, assets.h):
+ * hashed names cached for a year, index.html revalidated with its ETag, the
+ * gzip copy for clients that take it.
+ */
+static void serve_asset(struct sp_http_req *r, const char *rel)
+{
+    const struct sp_asset *a = sp_asset_find(rel);
+    const char *inm;
+    char tag[48];
+    bool gz;
+
+    if (!a) {
+        if (sp_asset_count() == 0)
+            sp_http_error(r, 404, "not_found", NULL,
+                          "the dashboard was not compiled in (build dashboard/ first) and no "
+                          "--dashboard-dir was given");
+        else
+            sp_http_error(r, 404, "not_found", NULL, "no such page");
+        return;
+    }
+    gz = a->gzip && accepts_gzip(sp_http_request_header(r, "Accept-Encoding"));
+    /* each encoding is its own representation: "<hash>" or "<hash>-gz" */
+    snprintf(tag, sizeof(tag), "%.*s%s\"", (int)strlen(a->etag) - 1, a->etag, gz ? "-gz" : "");
+    r->content_type = a->content_type;
+    sp_http_header(r, "Cache-Control",
+                   a->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    sp_http_header(r, "ETag", tag);
+    if (a->gzip)
+        sp_http_header(r, "Vary", "Accept-Encoding");
+    inm = sp_http_request_header(r, "If-None-Match");
+    if (inm && strstr(inm, tag)) {
+        r->status = 304;
+        return;
+    }
+    r->status = 200;
+    if (gz)
+        sp_http_header(r, "Content-Encoding", "gzip");
+    r->static_data = gz ? a->gzip : a->data;
+    r->static_len = gz ? a->gzip_len : a->len;
+}
+
+static void serve_static(struct sp_api *api, struct sp_http_req *r)
+{
+    char rel[SP_REQ_MAX_PATH + 16];
+    size_t n = 0;
+    struct stat st;
+    int dirfd, fd;
+
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        sp_http_header(r, "Allow", "GET, HEAD");
+        sp_http_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here", r->method);
+        return;
+    }
+    rel[0] = '\0';
+    for (int i = 0; i < r->segs.n; i++) {
+        if (r->segs.seg[i][0] == '.') { /* no hidden files */
+            sp_http_error(r, 404, "not_found", NULL, "no such page");
+            return;
+        }
+        n += (size_t)snprintf(rel + n, sizeof(rel) - n, "%s%s", i ? "/" : "", r->segs.seg[i]);
+    }
+    if (r->segs.n == 0)
+        snprintf(rel, sizeof(rel), "index.html");
+    if (!api->cfg.dashboard_dir || !*api->cfg.dashboard_dir) {
+        serve_asset(r, rel);
+        return;
+    }
+    dirfd = open(api->cfg.dashboard_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        sp_http_error(r, 404, "not_found", NULL, "no such page");
+        return;
+    }
+    fd = openat(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    close(dirfd);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        sp_http_error(r, 404, "not_found", NULL, "no such page");
+        return;
+    }
+    r->status = 200;
+    r->content_type = sp_http_mime(rel);
+    r->fd = fd;
+    r->fd_size = (uint64_t)st.st_size;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+/* Whether pattern matches the request's segments; sets r->name for "{name}". */
+static bool match(const char *pattern, struct sp_http_req *r)
+{
+    struct sp_path p;
+    if (sp_path_split(pattern, &p) != SP_OK || p.n != r->segs.n)
+        return false;
+    for (int i = 0; i < p.n; i++)
+        if (strcmp(p.seg[i], "{name}") != 0 && strcmp(p.seg[i], r->segs.seg[i]) != 0)
+            return false;
+    for (int i = 0; i < p.n; i++)
+        if (strcmp(p.seg[i], "{name}") == 0)
+            r->name = r->segs.seg[i];
+    return true;
+}
+
+static const struct sp_route *lookup(struct sp_http_req *r, struct sp_buf *allow)
+{
+    for (int t = 0; tables[t]; t++)
+        for (const struct sp_route *rt = tables[t]; rt->method; rt++) {
+            if (!match(rt->pattern, r))
+                continue;
+            if (strcmp(rt->method, r->method) == 0)
+                return rt;
+            sp_buf_addf(allow, "%s%s", allow->len ? ", " : "", rt->method);
+        }
+    r->name = NULL;
+    return NULL;
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *bearer(struct sp_http_req *r, size_t *len)
+{
+    const char *h = sp_http_request_header(r, "Authorization"), *end;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    end = h + strlen(h);
+    while (end > h && end[-1] == ' ')
+        end--;
+    *len = (size_t)(end - h);
+    return *len ? h : NULL;
+}
+
+static bool rate_ok(struct sp_api *api, struct sp_http_req *r)
+{
+    char key[SP_USER_MAX + 16];
+    int64_t wait = 0, now = sp_now_ms();
+    const char *scope = NULL;
+
+    snprintf(key, sizeof(key), "ip:%s", r->ip);
+    if (!sp_ratelimit_take(api->rl_ip, key, now, &wait))
+        scope = "ip";
+    if (!scope) {
+        snprintf(key, sizeof(key), "user:%s", r->user.name);
+        if (!sp_ratelimit_take(api->rl_user, key, now, &wait))
+            scope = "user";
+    }
+    if (scope) {
+        char secs[32];
+        snprintf(secs, sizeof(secs), "%lld", (long long)((wait + 999) / 1000));
+        sp_http_header(r, "Retry-After", secs);
+        sp_metric_add(sp_metric_register("storeplatform_http_rate_limited_total",
+                                         "Writes refused by a rate limit, by scope", SP_COUNTER,
+                                         NULL, 0),
+                      scope[0] == 'i' ? "scope=\"ip\"" : "scope=\"user\"", 1);
+        sp_http_error(r, 429, "rate_limited", NULL,
+                      "too many writes from this %s: try again in %s s",
+                      scope[0] == 'i' ? "address" : "user", secs);
+        return false;
+    }
+    return true;
+}
+
+static const struct sp_route *run(struct sp_http *h, struct sp_http_req *r, bool too_large)
+{
+    struct sp_api *api = h->api;
+    struct sp_buf allow = SP_BUF_INIT;
+    const struct sp_route *rt;
+    const char *tok;
+    size_t len = 0;
+
+    if (sp_path_split(r->path, &r->segs) != SP_OK) {
+        sp_http_error(r, 400, "bad_path", "path", "%s", sp_errmsg());
+        return NULL;
+    }
+    rt = lookup(r, &allow);
+    if (!rt) {
+        bool api_path = r->segs.n > 0 && strcmp(r->segs.seg[0], "api") == 0;
+        if (allow.len) {
+            sp_http_header(r, "Allow", allow.data);
+            sp_http_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here", r->method);
+        } else if (api_path) {
+            sp_http_error(r, 404, "not_found", NULL, "no such API endpoint");
+        } else {
+            serve_static(api, r);
+        }
+        sp_buf_release(&allow);
+        return NULL;
+    }
+    if (rt->flags & SP_ROUTE_AUTH) {
+        tok = bearer(r, &len);
+        if (!tok || !sp_auth_check(api->auth, tok, len, &r->user)) {
+            sp_http_header(r, "WWW-Authenticate",
+                           tok ? "Bearer realm=\"store-platform\", error=\"invalid_token\""
+                               : "Bearer realm=\"store-platform\"");
+            sp_http_error(r, 401, "unauthorized", NULL,
+                          tok ? "the bearer token is not valid" : "a bearer token is required");
+            return rt;
+        }
+        r->authenticated = true;
+    }
+    if ((rt->flags & SP_ROUTE_ADMIN) && r->user.role != SP_ROLE_ADMIN) {
+        sp_http_error(r, 403, "forbidden", NULL, "only admins may do this");
+        return rt;
+    }
+    if ((rt->flags & SP_ROUTE_WRITE) && !rate_ok(api, r))
+        return rt;
+    if (too_large) {
+        sp_http_error(r, 413, "too_large", "", "the body is larger than %zu bytes",
+                      h->cfg.max_body);
+        return rt;
+    }
+    rt->fn(api, r);
+    return rt;
+}
+
+/* ---- libmicrohttpd glue ------------------------------------------------------------- */
+
+struct conn_state {
+    struct sp_http_req req;
+    char *method;
+    char *path;
+    int64_t start_ms;
+    bool too_large;
+    bool answered;
+    const char *route; /* metrics label */
+};
+
+static void req_free(struct conn_state *cs)
+{
+    struct sp_http_req *r = &cs->req;
+    sp_buf_release(&r->body);
+    sp_buf_release(&r->out);
+    for (int i = 0; i < r->n_headers; i++)
+        free(r->headers[i].value);
+    free(r->audit_store);
+    free(r->audit_detail);
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->stream && r->stream_free)
+        r->stream_free(r->stream_cls);
+    free(cs->method);
+    free(cs->path);
+    free(cs);
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(out, n, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+static void add_headers(struct MHD_Response *resp, struct sp_http_req *r, bool api)
+{
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    bool own_cache = false;
+    for (int i = 0; i < r->n_headers; i++)
+        own_cache |= strcasecmp(r->headers[i].name, "Cache-Control") == 0;
+    if (!own_cache)
+        MHD_add_response_header(resp, "Cache-Control", api ? "no-store" : "no-cache");
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+}
+
+static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct conn_state *cs)
+{
+    struct sp_http_req *r = &cs->req;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    bool api = r->fd < 0 && !r->static_data;
+    (void)h;
+
+    if (r->stream) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, r->stream, r->stream_cls,
+                                                 r->stream_free);
+        if (resp)
+            r->stream = NULL; /* libmicrohttpd owns stream_cls now */
+    } else if (r->static_data) {
+        resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_data,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else if (r->fd >= 0) {
+        resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+        if (resp)
+            r->fd = -1; /* closed by libmicrohttpd */
+    } else {
+        size_t len = r->out.len;
+        char *data = sp_buf_detach(&r->out);
+        resp = MHD_create_response_from_buffer(
+            len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            free(data);
+    }
+    if (!resp)
+        return MHD_NO;
+    add_headers(resp, r, api);
+    if (r->status == 0)
+        r->status = 500;
+    ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    cs->answered = true;
+    return ret;
+}
+
+static void audit(struct sp_http *h, const struct sp_route *rt, struct sp_http_req *r)
+{
+    if (!rt || !(rt->flags & (SP_ROUTE_WRITE | SP_ROUTE_AUDIT)))
+        return;
+    sp_audit_record(h->api->audit, &(struct sp_audit_rec){
+                                       .user = r->authenticated ? r->user.name : NULL,
+                                       .ip = r->ip,
+                                       .action = rt->action,
+                                       .store = r->audit_store ? r->audit_store : r->name,
+                                       .status = r->status,
+                                       .detail = r->status >= 300 ? r->audit_detail : NULL,
+                                   });
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct sp_http *h = cls;
+    struct conn_state *cs = *con_cls;
+    const struct sp_route *rt;
+    (void)version;
+
+    if (!cs) {
+        const char *cl;
+        cs = sp_calloc(1, sizeof(*cs));
+        cs->start_ms = sp_now_ms();
+        cs->method = sp_strdup(method);
+        cs->path = sp_strdup(url);
+        cs->route = "unmatched";
+        cs->req.method = cs->method;
+        cs->req.path = cs->path;
+        cs->req.conn = c;
+        cs->req.fd = -1;
+        client_ip(c, cs->req.ip, sizeof(cs->req.ip));
+        *con_cls = cs;
+        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > h->cfg.max_body)
+            cs->too_large = true; /* refused below without reading the body */
+        else
+            return MHD_YES;
+    }
+    if (*upload_data_size && !cs->too_large) {
+        if (cs->req.body.len + *upload_data_size > h->cfg.max_body)
+            cs->too_large = true;
+        else
+            sp_buf_add(&cs->req.body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* discard the rest of a body too large to keep */
+        return MHD_YES;
+    }
+    if (cs->answered)
+        return MHD_YES;
+    rt = run(h, &cs->req, cs->too_large);
+    if (rt)
+        cs->route = rt->pattern;
+    else if (cs->req.fd >= 0 || (cs->req.status == 404 && cs->req.segs.n > 0 &&
+                                 strcmp(cs->req.segs.seg[0], "api") != 0))
+        cs->route = "static";
+    audit(h, rt, &cs->req);
+    return queue(h, c, cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn_state *cs = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (!cs)
+        return;
+    if (cs->answered)
+        sp_http_observe(cs->route, cs->method, cs->req.status,
+                        cs->req.stream_cls ? -1 : (double)(sp_now_ms() - cs->start_ms) / 1000.0);
+    req_free(cs);
+    *con_cls = NULL;
+}
+
+/*
+ * Percent-decoding that leaves %00-%1F and %7F encoded, so no control
+ * character (NUL, CR, LF) can reach a path or a query value.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    (void)cls;
+    (void)c;
+    for (const char *p = s; *p; p++) {
+        unsigned v;
+        if (*p == '%' && p[1] && p[2] && sscanf(p + 1, "%2x", &v) == 1 &&
+            strchr("0123456789abcdefABCDEF", p[1]) && strchr("0123456789abcdefABCDEF", p[2]) &&
+            v >= 0x20 && v != 0x7f) {
+            *w++ = (char)v;
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+SP_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sp_debug(NULL, "http", "%s", msg);
+}
+
+enum sp_err sp_http_parse_listen(const char *listen, void *ss, unsigned *len)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    char host[128];
+    char *end;
+    long port;
+
+    if (!colon)
+        return sp_fail(SP_E_INVALID, "--listen: '%s' is not host:port", listen ? listen : "");
+    port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535)
+        return sp_fail(SP_E_INVALID, "--listen: '%s' has no valid port", listen);
+    if ((size_t)(colon - listen) >= sizeof(host))
+        return sp_fail(SP_E_INVALID, "--listen: '%s' has a host name too long", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    memset(ss, 0, sizeof(struct sockaddr_storage));
+    if (host[0] == '[') {
+        struct sockaddr_in6 *a6 = ss;
+        size_t hl = strlen(host);
+        if (hl < 2 || host[hl - 1] != ']')
+            return sp_fail(SP_E_INVALID, "--listen: '%s' has an unclosed '['", listen);
+        host[hl - 1] = '\0';
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return sp_fail(SP_E_INVALID, "--listen: '%s' is not an IPv6 address", host + 1);
+        *len = sizeof(*a6);
+        return SP_OK;
+    }
+    {
+        struct sockaddr_in *a4 = ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+            a4->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (strcmp(host, "localhost") == 0)
+            a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+            return sp_fail(SP_E_INVALID, "--listen: '%s' is not an IPv4 address", host);
+        *len = sizeof(*a4);
+    }
+    return SP_OK;
+}
+
+enum sp_err sp_http_start(struct sp_api *api, const struct sp_http_config *cfg,
+                          struct sp_http **out)
+{
+    struct sockaddr_storage ss = {0};
+    unsigned len = 0;
+    struct sp_http *h;
+    const union MHD_DaemonInfo *info;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    enum sp_err err = sp_http_parse_listen(cfg->listen, &ss, &len);
+
+    *out = NULL;
+    if (err)
+        return err;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h = sp_calloc(1, sizeof(*h));
+    h->api = api;
+    h->cfg = *cfg;
+    if (!h->cfg.max_body)
+        h->cfg.max_body = 16384;
+    if (!h->cfg.max_connections)
+        h->cfg.max_connections = 512;
+    m_requests();
+    m_duration();
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)((cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 30000) / 1000),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, h, MHD_OPTION_END);
+    if (!h->d) {
+        free(h);
+        return sp_fail(SP_E_IO, "unable to listen on '%s' (address in use?)", cfg->listen);
+    }
+    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+    if (info) {
+        struct sockaddr_storage bound = {0};
+        socklen_t bl = sizeof(bound);
+        if (getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0) {
+            /* sin_port and sin6_port sit at the same offset, after the family */
+            in_port_t port;
+            memcpy(&port, (const char *)&bound + offsetof(struct sockaddr_in, sin_port),
+                   sizeof(port));
+            h->port = ntohs(port);
+        }
+    }
+    *out = h;
+    return SP_OK;
+}
+
+int sp_http_port(const struct sp_http *h)
+{
+    return h ? h->port : 0;
+}
+
+void sp_http_stop(struct sp_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,139 @@
+/*
+ * The HTTP server of the API and the dashboard, on GNU libmicrohttpd: one
+ * thread per connection (simple blocking handlers, and Server-Sent Events
+ * streams that just wait), bounded by a connection limit.
+ *
+ * A request goes through one pipeline in http.c: path check (sp_path_split)
+ * -> route lookup in the tables the api_*.c files export -> bearer token
+ * (401 with WWW-Authenticate) -> role -> per-IP then per-user token bucket
+ * for writes (429 with Retry-After) -> body limit (413) -> the handler ->
+ * security headers, audit line for writes, request metrics. Paths outside
+ * /api/ and the probes are static files from the dashboard directory.
+ *
+ * Handlers fill struct sp_http_req's answer through sp_http_json(),
+ * sp_http_error() and sp_http_header(); they never touch libmicrohttpd
+ * except sp_http_stream() for a streamed body. Every error answer is
+ * {"error":{"code","message","field"}}.
+ */
+#ifndef SP_HTTP_H
+#define SP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "auth.h"
+#include "err.h"
+#include "request.h"
+#include "util.h"
+
+struct sp_api;
+struct MHD_Connection;
+
+#define SP_HTTP_MAX_HEADERS 4
+
+/* One request and its answer; owned by the server for the connection's request. */
+struct sp_http_req {
+    /* set by the server before the handler runs; read-only for handlers */
+    const char *method;
+    const char *path;    /* decoded path, no query */
+    struct sp_path segs; /* path split into segments */
+    const char *name;    /* the {name} segment of the route, or NULL */
+    char ip[64];         /* client address */
+    struct sp_user user; /* the caller, when authenticated */
+    bool authenticated;
+    struct sp_buf body; /* the request body (NUL-terminated when non-empty) */
+    struct MHD_Connection *conn;
+
+    /* the answer, set by the handler */
+    int status;
+    struct sp_buf out;
+    const char *content_type; /* static string; default application/json */
+    struct {
+        const char *name; /* static string */
+        char *value;      /* owned */
+    } headers[SP_HTTP_MAX_HEADERS];
+    int n_headers;
+    char *audit_store;  /* store named in the audit line (owned), or NULL */
+    char *audit_detail; /* owned, or NULL */
+    /* streamed answer (sp_http_stream), or fd of a static file (-1 none) */
+    ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
+    void (*stream_free)(void *cls);
+    void *stream_cls;
+    int fd;
+    uint64_t fd_size;
+    /* a compiled-in dashboard file (static data, never freed), or NULL */
+    const unsigned char *static_data;
+    size_t static_len;
+};
+
+/* Route flags. */
+#define SP_ROUTE_AUTH  1u /* needs a valid bearer token */
+#define SP_ROUTE_ADMIN 2u /* needs the admin role (403 otherwise) */
+#define SP_ROUTE_WRITE 4u /* rate limited and audited */
+#define SP_ROUTE_AUDIT 8u /* audited although not a write (credentials reads) */
+
+/*
+ * One route. pattern segments are literal except "{name}", which matches one
+ * segment made available as req->name. The pattern is also the metrics label.
+ * Tables end with an entry whose method is NULL.
+ */
+struct sp_route {
+    const char *method;
+    const char *pattern;
+    void (*fn)(struct sp_api *api, struct sp_http_req *req);
+    unsigned flags;
+    const char *action; /* audit action for SP_ROUTE_WRITE/SP_ROUTE_AUDIT */
+};
+
+/* Answers status with body (stolen; NULL for an empty body). */
+void sp_http_json(struct sp_http_req *req, int status, json_t *body);
+/* Answers an error; field may be NULL or "". message is a format. */
+void sp_http_error(struct sp_http_req *req, int status, const char *code, const char *field,
+                   const char *fmt, ...) SP_PRINTF(5, 6);
+/* Renders the error object into out (for tests and the fuzzer). */
+void sp_http_error_json(struct sp_buf *out, const char *code, const char *field,
+                        const char *message);
+/* Adds a header to the answer (name static, value copied). */
+void sp_http_header(struct sp_http_req *req, const char *name, const char *value);
+/* A query-string argument, or NULL. */
+const char *sp_http_query(struct sp_http_req *req, const char *key);
+/* A request header, or NULL. */
+const char *sp_http_request_header(struct sp_http_req *req, const char *name);
+/*
+ * Answers 200 with a body produced by fn (libmicrohttpd's content reader
+ * contract: return bytes written, or -1 to end); free_fn(cls) runs when the
+ * connection is done, whether or not fn ever ran.
+ */
+void sp_http_stream(struct sp_http_req *req, const char *content_type,
+                    ssize_t (*fn)(void *cls, uint64_t pos, char *buf, size_t max),
+                    void (*free_fn)(void *cls), void *cls);
+
+struct sp_http_config {
+    const char *listen;         /* "host:port", ":port", "[v6]:port"; port 0 picks one */
+    size_t max_body;            /* bytes */
+    int64_t request_timeout_ms; /* idle connection timeout */
+    unsigned max_connections;
+};
+
+struct sp_http;
+
+/* Starts serving api (borrowed, must outlive the server). */
+SP_MUST enum sp_err sp_http_start(struct sp_api *api, const struct sp_http_config *cfg,
+                                  struct sp_http **out);
+/* The port actually bound (useful with port 0). */
+int sp_http_port(const struct sp_http *h);
+/* Stops accepting, ends every connection and frees the server. */
+void sp_http_stop(struct sp_http *h);
+
+/* Parses a --listen value into a socket address. */
+SP_MUST enum sp_err sp_http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *len);
+
+/* Content-Type for a file name by its extension (static string). */
+const char *sp_http_mime(const char *path);
+
+/* Records one answered request in the HTTP metrics. */
+void sp_http_observe(const char *route, const char *method, int status, double seconds);
+
+#endif

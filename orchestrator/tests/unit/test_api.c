@@ -1,0 +1,198 @@
+/* SSE framing and the event hub, HTTP metrics in Prometheus text, the store view, audit, listen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "api.h"
+#include "metrics.h"
+
+static void sse_frames_split_lines(void **state)
+{
+    struct sp_buf b = SP_BUF_INIT;
+    (void)state;
+    sp_sse_frame(&b, "e-1", "store", "{\"a\":1}");
+    assert_string_equal(b.data, "id: e-1\nevent: store\ndata: {\"a\":1}\n\n");
+    sp_buf_reset(&b);
+    sp_sse_frame(&b, NULL, NULL, "one\ntwo\r\nthree\rfour");
+    assert_string_equal(b.data, "data: one\ndata: two\ndata: three\ndata: four\n\n");
+    sp_buf_reset(&b);
+    sp_sse_frame(&b, NULL, "x", "");
+    assert_string_equal(b.data, "event: x\ndata: \n\n");
+    sp_buf_release(&b);
+}
+
+static const char store[] =
+    "{\"metadata\":{\"name\":\"shop\",\"creationTimestamp\":\"2026-01-02T03:04:05Z\"},"
+    "\"spec\":{\"engine\":\"woocommerce\",\"owner\":\"bob\",\"plan\":{\"size\":\"small\"}},"
+    "\"status\":{\"phase\":\"Ready\",\"url\":\"http://shop.x/\",\"conditions\":[{\"type\":"
+    "\"NamespaceReady\",\"status\":\"True\",\"reason\":\"Created\",\"message\":\"\","
+    "\"lastTransitionTime\":\"2026-01-02T03:04:05Z\"}],\"observedRetry\":\"r\"}}";
+
+static void view_shows_what_clients_need(void **state)
+{
+    json_t *obj = json_loads(store, 0, NULL), *v;
+    struct sp_user bob = {.name = "bob"}, carol = {.name = "carol"},
+                   admin = {.name = "root", .role = SP_ROLE_ADMIN};
+    (void)state;
+    v = sp_api_store_view(obj);
+    assert_string_equal(json_string_value(json_object_get(v, "name")), "shop");
+    assert_string_equal(json_string_value(json_object_get(v, "phase")), "Ready");
+    assert_string_equal(json_string_value(json_object_get(v, "owner")), "bob");
+    assert_string_equal(json_string_value(json_object_get(v, "url")), "http://shop.x/");
+    assert_null(json_object_get(v, "observedRetry")); /* internals stay inside */
+    assert_int_equal(json_array_size(json_object_get(v, "conditions")), 1);
+    assert_true(sp_api_may_see(&bob, obj));
+    assert_false(sp_api_may_see(&carol, obj));
+    assert_true(sp_api_may_see(&admin, obj));
+    json_decref(v);
+    /* no status yet: queued (Pending); a deletionTimestamp: Deleting */
+    json_object_del(obj, "status");
+    json_object_set_new(json_object_get(obj, "metadata"), "deletionTimestamp",
+                        json_string("2026-01-02T03:04:09Z"));
+    v = sp_api_store_view(obj);
+    assert_string_equal(json_string_value(json_object_get(v, "phase")), "Deleting");
+    assert_true(json_is_true(json_object_get(v, "deleting")));
+    json_decref(v);
+    json_object_del(json_object_get(obj, "metadata"), "deletionTimestamp");
+    v = sp_api_store_view(obj);
+    assert_string_equal(json_string_value(json_object_get(v, "phase")), "Pending");
+    json_decref(v);
+    json_decref(obj);
+}
+
+static void hub_keeps_rendered_events(void **state)
+{
+    struct sp_events *ev = sp_events_new(1000);
+    json_t *obj = json_loads(store, 0, NULL);
+    (void)state;
+    for (int i = 0; i < 600; i++) /* more than the ring holds */
+        sp_events_on_change(ev, "MODIFIED", obj);
+    sp_events_stop(ev);
+    sp_events_free(ev);
+    json_decref(obj);
+}
+
+/* A small strict reader of the exposition format: every line a comment or a sample. */
+static void check_exposition(const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        char line[1024];
+        size_t n;
+        assert_non_null(nl); /* every line ends with \n */
+        n = (size_t)(nl - p);
+        assert_true(n < sizeof(line));
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (line[0] == '#') {
+            assert_true(strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0);
+        } else {
+            char *sp = strrchr(line, ' ');
+            char *end;
+            assert_non_null(sp);
+            strtod(sp + 1, &end);
+            assert_true(*end == '\0' || strcmp(sp + 1, "+Inf") == 0);
+            for (char *c = line; c < sp && *c != '{'; c++)
+                assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+                            *c == ':');
+        }
+        p = nl + 1;
+    }
+}
+
+static void http_metrics_render_as_prometheus_text(void **state)
+{
+    struct sp_buf out = SP_BUF_INIT;
+    (void)state;
+    sp_http_observe("/api/v1/stores", "GET", 200, 0.003);
+    sp_http_observe("/api/v1/stores", "GET", 200, 0.2);
+    sp_http_observe("/api/v1/stores", "BREW", 405, 0.0001);
+    sp_http_observe("/api/v1/events", "GET", 200, -1); /* a stream: counted, not timed */
+    sp_metrics_render(&out);
+    check_exposition(out.data);
+    assert_non_null(strstr(out.data, "# TYPE storeplatform_http_requests_total counter\n"));
+    assert_non_null(strstr(out.data, "storeplatform_http_requests_total{route=\"/api/v1/stores\","
+                                     "method=\"GET\",code=\"200\"} 2\n"));
+    assert_non_null(strstr(out.data, "method=\"other\",code=\"405\"} 1\n"));
+    assert_non_null(strstr(out.data, "# TYPE storeplatform_http_request_duration_seconds "
+                                     "histogram\n"));
+    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_bucket{route="
+                                     "\"/api/v1/stores\",code=\"200\",le=\"0.005\"} 1\n"));
+    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_bucket{route="
+                                     "\"/api/v1/stores\",code=\"200\",le=\"+Inf\"} 2\n"));
+    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_count{route="
+                                     "\"/api/v1/stores\",code=\"200\"} 2\n"));
+    assert_null(strstr(out.data, "duration_seconds_count{route=\"/api/v1/events\""));
+    sp_buf_release(&out);
+}
+
+static void audit_ring_is_bounded_and_filtered(void **state)
+{
+    struct sp_audit *a;
+    json_t *l;
+    char name[16];
+    (void)state;
+    assert_int_equal(sp_audit_new(NULL, NULL, 4, &a), SP_OK);
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        sp_audit_record(a, &(struct sp_audit_rec){.user = i % 2 ? "bob" : "carol",
+                                                  .ip = "::1",
+                                                  .action = "store.create",
+                                                  .store = name,
+                                                  .status = i == 5 ? 409 : 201});
+    }
+    l = sp_audit_list(a, NULL, NULL, 100);
+    assert_int_equal(json_array_size(l), 4); /* the ring keeps the newest 4, oldest first */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "store")), "s2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 3), "result")),
+                        "denied");
+    json_decref(l);
+    l = sp_audit_list(a, NULL, "bob", 1);
+    assert_int_equal(json_array_size(l), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "store")), "s5");
+    json_decref(l);
+    l = sp_audit_list(a, "s4", NULL, 10);
+    assert_int_equal(json_array_size(l), 1);
+    json_decref(l);
+    sp_audit_free(a);
+    assert_string_equal(sp_audit_result(202), "success");
+    assert_string_equal(sp_audit_result(503), "error");
+}
+
+static void parses_listen_addresses(void **state)
+{
+    struct sockaddr_storage ss;
+    unsigned len;
+    (void)state;
+    assert_int_equal(sp_http_parse_listen(":8080", &ss, &len), SP_OK);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    assert_int_equal(sp_http_parse_listen("127.0.0.1:0", &ss, &len), SP_OK);
+    assert_int_equal(sp_http_parse_listen("[::1]:18080", &ss, &len), SP_OK);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(sp_http_parse_listen("8080", &ss, &len), SP_E_INVALID);
+    assert_int_equal(sp_http_parse_listen("host:99999", &ss, &len), SP_E_INVALID);
+    assert_int_equal(sp_http_parse_listen("example.com:80", &ss, &len), SP_E_INVALID);
+    assert_string_equal(sp_http_mime("a/b.JS"), "text/javascript; charset=utf-8");
+    assert_string_equal(sp_http_mime("noext"), "application/octet-stream");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sse_frames_split_lines),
+        cmocka_unit_test(view_shows_what_clients_need),
+        cmocka_unit_test(hub_keeps_rendered_events),
+        cmocka_unit_test(http_metrics_render_as_prometheus_text),
+        cmocka_unit_test(audit_ring_is_bounded_and_filtered),
+        cmocka_unit_test(parses_listen_addresses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
