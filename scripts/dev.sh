@@ -33,5 +33,4 @@ exec orchestrator/build/orchestrator "${identity[@]}" \
 	--ingress-class=nginx \
 	--chart-dir="$root/charts" \
 	--engines-file="$root/charts/engines.yaml" \
-	--storefront-check=false \
-	--leader-elect=false
+	--storefront-check=false
