@@ -25,7 +25,7 @@ if [ $rc -eq 0 ] && [ -z "$(ls -A "$work/artifacts")" ]; then
 else
 	echo "not ok - the fuzzer found a problem (exit $rc)"
 	grep -E 'ERROR|SUMMARY|runtime error' "$work/log" | head -n 10 | sed 's/^/    # /'
-	ls "$work/artifacts" | sed 's/^/    # artifact: /'
+	find "$work/artifacts" -type f | sed 's/^/    # artifact: /'
 fi
 # the binary also replays single inputs (how a found crash is reproduced)
 printf "\x03{}" >"$work/x"

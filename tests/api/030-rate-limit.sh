@@ -12,15 +12,17 @@ api_start --rate-user=0.5 --rate-burst=3 --rate-ip=100
 check "orchestrator serves the API" curl -sf "$API/readyz"
 gone="tr-$t_run-none"
 burst_ok() {
-	local i
-	for i in 1 2 3; do expect 404 DELETE "/api/v1/stores/$gone" "$BOB" || return 1; done
+	for _ in 1 2 3; do expect 404 DELETE "/api/v1/stores/$gone" "$BOB" || return 1; done
 }
 check "a burst of 3 writes is allowed" burst_ok
 limited() {
 	expect_error 429 rate_limited - DELETE "/api/v1/stores/$gone" "$BOB" || return 1
 	local ra
 	ra=$(header Retry-After)
-	[[ "$ra" =~ ^[0-9]+$ ]] && [ "$ra" -ge 1 ] && [ "$ra" -le 2 ] || { echo "Retry-After '$ra'"; return 1; }
+	if ! [[ "$ra" =~ ^[0-9]+$ ]] || [ "$ra" -lt 1 ] || [ "$ra" -gt 2 ]; then
+		echo "Retry-After '$ra'"
+		return 1
+	fi
 }
 check "the 4th write: 429 with Retry-After of 1-2 s" limited
 check "reads are not limited" expect 200 GET /api/v1/stores "$BOB"

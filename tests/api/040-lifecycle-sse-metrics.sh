@@ -58,6 +58,7 @@ check "another user may not (404)" expect 404 GET "/api/v1/stores/$s/credentials
 check "the password never reaches a log" bash -c \
 	"pw=\$(kubectl get secret -n store-$s store-$s-credentials -o jsonpath='{.data.wordpress-admin-password}' | base64 -d); ! grep -rqF \"\$pw\" $t_tmp/stdout.log $t_tmp/stderr.log $t_tmp/audit.log"
 check "credentials reads are audited" bash -c "grep -q '\"action\":\"store.credentials\"' $t_tmp/audit.log"
+# shellcheck disable=SC2016 # a jq program, not shell
 check "activity shows status, Kubernetes Events and audit lines, in time order" expect_json 200 \
 	'([.events[].source] | (index("status") != null and index("kubernetes") != null and index("audit") != null)) and ([.events[].time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601] as $t | $t == ($t | sort))' \
 	GET "/api/v1/stores/$s/events" "$BOB"

@@ -14,6 +14,7 @@
 #   alive                         the server still answers /healthz
 # Tokens: $ALICE (admin), $BOB and $CAROL (users).
 
+# shellcheck disable=SC2154 # root comes from tests/lib.sh
 orch_bin="$root/orchestrator/build/orchestrator"
 t_tmp=$(mktemp -d /tmp/sp-api-XXXXXX)
 t_run="a$RANDOM$RANDOM"
@@ -75,8 +76,7 @@ api_start() {
 		--controller-class="api-$t_run" \
 		"$@" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
 	t_pid=$!
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		API_PORT=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$t_tmp/stderr.log" 2>/dev/null | head -n1)
 		[ -n "$API_PORT" ] && break
 		sleep 0.1

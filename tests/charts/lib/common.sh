@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the chart suites; source after tests/lib.sh.
 # shellcheck disable=SC2034,SC2154 # sourced after tests/lib.sh (which sets root); the suites use these
 chart="$root/charts/store"
