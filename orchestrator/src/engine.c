@@ -15,6 +15,7 @@ static void engine_release(struct sp_engine *e)
 {
     free(e->name);
     free(e->chart);
+    free(e->chart_version);
     json_decref(e->values);
     json_decref(e->sizes);
     json_decref(e->secret);
@@ -46,6 +47,26 @@ static json_t *object_or_empty(const json_t *o, const char *key)
     return json_is_object(v) ? json_deep_copy(v) : json_object();
 }
 
+/* The `version` of dir/Chart.yaml (caller frees), or NULL when it cannot be read. */
+static char *chart_version(const char *dir)
+{
+    char *path = sp_asprintf("%s/Chart.yaml", dir);
+    struct sp_buf text = SP_BUF_INIT;
+    json_t *doc = NULL;
+    char *version = NULL;
+
+    if (sp_read_file(path, &text) == SP_OK &&
+        sp_yaml_to_json(text.data, text.len, false, &doc) == SP_OK) {
+        const char *v = json_string_value(json_object_get(doc, "version"));
+        if (v && *v)
+            version = sp_strdup(v);
+    }
+    json_decref(doc);
+    sp_buf_release(&text);
+    free(path);
+    return version;
+}
+
 enum sp_err sp_engines_from_json(const json_t *doc, const char *chart_dir, struct sp_engines *out)
 {
     const json_t *engines = json_object_get(doc, "engines");
@@ -75,6 +96,7 @@ enum sp_err sp_engines_from_json(const json_t *doc, const char *chart_dir, struc
         en->name = sp_strdup(name);
         en->chart = chart[0] == '/' || !chart_dir ? sp_strdup(chart)
                                                   : sp_asprintf("%s/%s", chart_dir, chart);
+        en->chart_version = chart_version(en->chart);
         en->values = object_or_empty(e, "values");
         en->sizes = object_or_empty(e, "sizes");
         en->secret = object_or_empty(e, "secret");

@@ -20,13 +20,14 @@
 
 struct sp_engine {
     char *name;
-    char *chart;       /* absolute or relative to the process's cwd */
-    json_t *values;    /* values template (owned) */
-    json_t *sizes;     /* size name -> values fragment (owned, may be empty) */
-    json_t *secret;    /* Secret key -> generator (owned) */
-    json_t *readiness; /* {pods, jobs, pvcs: bool, storefrontPath: string} (owned) */
-    char *url;         /* template of status.url */
-    char *admin_url;   /* template of status.adminUrl */
+    char *chart;         /* absolute or relative to the process's cwd */
+    char *chart_version; /* `version` of <chart>/Chart.yaml read at load, or NULL (no rollouts) */
+    json_t *values;      /* values template (owned) */
+    json_t *sizes;       /* size name -> values fragment (owned, may be empty) */
+    json_t *secret;      /* Secret key -> generator (owned) */
+    json_t *readiness;   /* {pods, jobs, pvcs: bool, storefrontPath: string} (owned) */
+    char *url;           /* template of status.url */
+    char *admin_url;     /* template of status.adminUrl */
 };
 
 struct sp_engines {
@@ -36,11 +37,14 @@ struct sp_engines {
 
 /*
  * Loads the engine table from path; chart paths in it are resolved against
- * chart_dir (NULL: the directory of path).
+ * chart_dir (NULL: the directory of path). Each engine's chart_version is
+ * read from its chart's Chart.yaml once, here: a chart rollout is a restart
+ * with a new chart (a new orchestrator image).
  */
 SP_MUST enum sp_err sp_engines_load(const char *path, const char *chart_dir,
                                     struct sp_engines *out);
-/* Builds the table from a parsed document (borrowed); for tests. */
+/* Builds the table from a parsed document (borrowed); for tests. A chart
+ * directory without a readable Chart.yaml leaves chart_version NULL. */
 SP_MUST enum sp_err sp_engines_from_json(const json_t *doc, const char *chart_dir,
                                          struct sp_engines *out);
 void sp_engines_release(struct sp_engines *e);

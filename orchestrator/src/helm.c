@@ -116,6 +116,29 @@ enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const 
     return err;
 }
 
+enum sp_err sp_helm_rollback(const struct sp_helm *h, const char *release, const char *ns,
+                             int64_t revision)
+{
+    char timeout[32], rev[32];
+    const char *argv[16] = {h->bin, "rollback",      release, rev,        "--namespace",
+                            ns,     "--history-max", "5",     "--timeout"};
+    struct sp_proc_result res;
+    size_t n = 9;
+    enum sp_err err;
+
+    snprintf(rev, sizeof(rev), "%lld", (long long)revision);
+    snprintf(timeout, sizeof(timeout), "%llds", (long long)(h->timeout_ms / 1000));
+    argv[n++] = timeout;
+    if (h->kubeconfig) {
+        argv[n++] = "--kubeconfig";
+        argv[n++] = h->kubeconfig;
+    }
+    argv[n] = NULL;
+    err = run(h, "rollback", argv, &res);
+    sp_proc_result_release(&res);
+    return err;
+}
+
 enum sp_err sp_helm_uninstall(const struct sp_helm *h, const char *release, const char *ns)
 {
     char timeout[32];

@@ -1,5 +1,5 @@
 /*
- * The helm driver. Installs, upgrades and uninstalls run the helm binary
+ * The helm driver. Installs, upgrades, rollbacks and uninstalls run the helm binary
  * through proc.h (own process group, deadline, stderr kept for the failure
  * reason). The release state is read straight from helm's storage (Secrets
  * labelled owner=helm in the release namespace, HELM_DRIVER=secret, which
@@ -48,6 +48,14 @@ SP_MUST enum sp_err sp_helm_recover_pending(struct sp_kube *k, const char *relea
 SP_MUST enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const char *ns,
                                     const char *chart, const char *const values_files[],
                                     int64_t *revision);
+
+/*
+ * helm rollback release revision -n ns: a new revision with the manifest of
+ * revision (resources only in the newer one are deleted). Does not wait for
+ * the workloads. On SP_E_HELM the message is helm's own error line.
+ */
+SP_MUST enum sp_err sp_helm_rollback(const struct sp_helm *h, const char *release, const char *ns,
+                                     int64_t revision);
 
 /* helm uninstall; a release that does not exist is SP_OK. */
 SP_MUST enum sp_err sp_helm_uninstall(const struct sp_helm *h, const char *release, const char *ns);

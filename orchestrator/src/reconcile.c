@@ -29,6 +29,7 @@
 #include "util.h"
 
 #define GENERATION_LABEL SP_GROUP "/generation"
+#define CHART_LABEL      SP_GROUP "/chart-version"
 
 /* Transitions found during one call, recorded as Events after the status is written. */
 struct transitions {
@@ -95,6 +96,7 @@ void sp_reconciler_release(struct sp_reconciler *r)
     for (size_t i = 0; i < r->n_slots; i++)
         free(r->slots[i]);
     free(r->slots);
+    free(r->rollout);
     pthread_mutex_destroy(&r->slots_lock);
 }
 
@@ -120,8 +122,33 @@ out:
     return ok;
 }
 
+/* Takes the one rollout slot for name; false when another store holds it. */
+static bool rollout_take(struct sp_reconciler *r, const char *name)
+{
+    bool ok = true;
+    pthread_mutex_lock(&r->slots_lock);
+    if (!r->rollout)
+        r->rollout = sp_strdup(name);
+    else
+        ok = strcmp(r->rollout, name) == 0;
+    pthread_mutex_unlock(&r->slots_lock);
+    return ok;
+}
+
+static void rollout_give_back(struct sp_reconciler *r, const char *name)
+{
+    pthread_mutex_lock(&r->slots_lock);
+    if (r->rollout && strcmp(r->rollout, name) == 0) {
+        free(r->rollout);
+        r->rollout = NULL;
+    }
+    pthread_mutex_unlock(&r->slots_lock);
+}
+
+/* Gives back the provisioning slot and the rollout slot, whichever name holds. */
 static void slot_give_back(struct sp_reconciler *r, const char *name)
 {
+    rollout_give_back(r, name);
     pthread_mutex_lock(&r->slots_lock);
     for (size_t i = 0; i < r->n_slots; i++)
         if (strcmp(r->slots[i], name) == 0) {
@@ -153,6 +180,8 @@ void sp_reconciler_seed_slots(struct sp_reconciler *r, const json_t *stores)
             json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
         if (name && phase && strcmp(phase, "Provisioning") == 0)
             slot_take(r, name, true);
+        if (name && json_string_value(json_object_get(json_object_get(o, "status"), "upgradingTo")))
+            rollout_take(r, name);
     }
 }
 
@@ -471,30 +500,90 @@ static bool helm_error_is_permanent(const char *msg)
     return false;
 }
 
-/* Returns the deployed revision's generation label from helm's records, or 0. */
-static int64_t deployed_generation(struct job *j, int64_t deployed)
+/* Returns the label key of the deployed revision's record (caller frees), or NULL. */
+static char *deployed_label(struct job *j, int64_t deployed, const char *key)
 {
     char *sel = sp_asprintf("owner=helm,name=%s,status=deployed", j->release);
     char *esc = sp_kube_escape(sel);
     char *path = sp_asprintf("/api/v1/namespaces/%s/secrets?labelSelector=%s", j->ns, esc);
     json_t *list = NULL, *item;
     size_t i;
-    int64_t gen = 0;
+    char *value = NULL;
 
     if (sp_kube_get(j->r->kube, path, &list) == SP_OK) {
         json_array_foreach(json_object_get(list, "items"), i, item)
         {
             const char *v = label_of(item, "version");
-            const char *g = label_of(item, GENERATION_LABEL);
-            if (v && g && strtoll(v, NULL, 10) == deployed)
-                gen = strtoll(g, NULL, 10);
+            const char *l = label_of(item, key);
+            if (v && l && strtoll(v, NULL, 10) == deployed)
+                sp_set_str(&value, l);
         }
     }
     json_decref(list);
     free(sel);
     free(esc);
     free(path);
+    return value;
+}
+
+/* Returns the deployed revision's generation label from helm's records, or 0. */
+static int64_t deployed_generation(struct job *j, int64_t deployed)
+{
+    char *g = deployed_label(j, deployed, GENERATION_LABEL);
+    int64_t gen = g ? strtoll(g, NULL, 10) : 0;
+    free(g);
     return gen;
+}
+
+/* The engine's chart version as a label value, or NULL (caller frees). */
+static char *engine_chart_label(const struct sp_engine *e)
+{
+    return e && e->chart_version ? label_value(e->chart_version) : NULL;
+}
+
+/*
+ * helm upgrade --install of the store's values with the engine's chart, the
+ * release record labelled with the generation and the chart version. Flushes
+ * the status first. On SP_E_HELM the message is helm's. *invalid is set when
+ * the values cannot be built (the message says why).
+ */
+static enum sp_err install_release(struct job *j, int64_t *rev, bool *invalid)
+{
+    json_t *vars = job_vars(j), *values = NULL;
+    char *dir = NULL, *path = NULL, *chart = engine_chart_label(j->engine);
+    const char *files[3] = {NULL, NULL, NULL};
+    char labels[200];
+    enum sp_err err;
+
+    *invalid = false;
+    err = sp_engine_values(j->engine, vars, &values);
+    if (err) {
+        *invalid = true;
+        goto out;
+    }
+    err = flush(j);
+    if (!err)
+        err = write_values(j, values, &dir, &path);
+    if (!err) {
+        size_t n = 0;
+        struct sp_helm h = j->r->helm;
+        if (j->r->cfg.store_values_file && *j->r->cfg.store_values_file)
+            files[n++] = j->r->cfg.store_values_file;
+        files[n++] = path;
+        snprintf(labels, sizeof(labels), "%s=%lld%s%s", GENERATION_LABEL,
+                 (long long)j->s.generation, chart && *chart ? "," CHART_LABEL "=" : "",
+                 chart && *chart ? chart : "");
+        sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld, chart %s)",
+                j->release, j->engine->chart, (long long)j->s.generation, chart ? chart : "?");
+        h.labels = labels;
+        err = sp_helm_upgrade(&h, j->release, j->ns, j->engine->chart, files, rev);
+    }
+out:
+    remove_values(dir, path);
+    json_decref(values);
+    json_decref(vars);
+    free(chart);
+    return err;
 }
 
 /* Returns SP_OK with *done false when the store failed permanently. */
@@ -502,11 +591,8 @@ static enum sp_err step_release(struct job *j, bool *done)
 {
     struct sp_helm_state st;
     int recovered = 0;
-    json_t *vars = NULL, *values = NULL;
-    char *dir = NULL, *path = NULL;
-    const char *files[3] = {NULL, NULL, NULL};
-    char gen_label[96];
     int64_t rev = 0;
+    bool invalid;
     enum sp_err err;
 
     *done = false;
@@ -522,37 +608,19 @@ static enum sp_err step_release(struct job *j, bool *done)
      * installing again would only add a revision. */
     if (st.deployed && st.latest == st.deployed &&
         deployed_generation(j, st.deployed) == j->s.generation) {
+        char *chart = deployed_label(j, st.deployed, CHART_LABEL);
+        sp_set_str(&j->s.status.chart_version, chart);
+        free(chart);
         j->s.status.helm_revision = st.deployed;
         cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", "release is deployed");
         *done = true;
         return SP_OK;
     }
-    vars = job_vars(j);
-    err = sp_engine_values(j->engine, vars, &values);
-    if (err) {
-        json_decref(vars);
+    err = install_release(j, &rev, &invalid);
+    if (invalid) {
         cond(j, SP_COND_RELEASE, SP_FALSE, "InvalidValues", sp_errmsg());
         return set_failed(j, "InvalidPlan", sp_errmsg());
     }
-    err = flush(j);
-    if (!err)
-        err = write_values(j, values, &dir, &path);
-    if (!err) {
-        size_t n = 0;
-        if (j->r->cfg.store_values_file && *j->r->cfg.store_values_file)
-            files[n++] = j->r->cfg.store_values_file;
-        files[n++] = path;
-        snprintf(gen_label, sizeof(gen_label), "%s=%lld", GENERATION_LABEL,
-                 (long long)j->s.generation);
-        sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld)", j->release,
-                j->engine->chart, (long long)j->s.generation);
-        struct sp_helm h = j->r->helm;
-        h.labels = gen_label;
-        err = sp_helm_upgrade(&h, j->release, j->ns, j->engine->chart, files, &rev);
-    }
-    remove_values(dir, path);
-    json_decref(values);
-    json_decref(vars);
     if (err == SP_E_HELM) {
         char msg[1200];
         snprintf(msg, sizeof(msg), "%s", sp_errmsg());
@@ -569,10 +637,12 @@ static enum sp_err step_release(struct job *j, bool *done)
         return err;
     j->s.status.helm_revision = rev;
     {
-        char msg[64];
+        char msg[64], *chart = engine_chart_label(j->engine);
         snprintf(msg, sizeof(msg), "revision %lld", (long long)rev);
         cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", msg);
         sp_store_add_activity(&j->s, j->now, "release deployed");
+        sp_set_str(&j->s.status.chart_version, chart);
+        free(chart);
     }
     *done = true;
     return SP_OK;
@@ -863,6 +933,38 @@ static void first_unready(struct job *j, char *out, size_t n)
     snprintf(out, n, "all steps were done");
 }
 
+/* The storefront check (when switched on) of a store whose URLs are set; sets its condition. */
+static bool storefront_serves(struct job *j)
+{
+    struct sp_reconcile_config *cfg = &j->r->cfg;
+    if (cfg->storefront_check) {
+        char *check_url = sp_strdup(j->s.status.url);
+        long status = 0;
+        enum sp_err err;
+        const char *path =
+            json_string_value(json_object_get(j->engine->readiness, "storefrontPath"));
+        if (path && check_url) {
+            free(check_url);
+            check_url = sp_asprintf("%s%s", j->s.status.url, path[0] == '/' ? path + 1 : path);
+        }
+        err = sp_probe_http(check_url, cfg->storefront_timeout_ms, &status);
+        free(check_url);
+        if (err || status < 200 || status >= 400) {
+            char msg[600];
+            if (err)
+                snprintf(msg, sizeof(msg), "%s", sp_errmsg());
+            else
+                snprintf(msg, sizeof(msg), "storefront answered HTTP %ld", status);
+            cond(j, SP_COND_STOREFRONT, SP_FALSE, "NotServing", msg);
+            return false;
+        }
+        cond(j, SP_COND_STOREFRONT, SP_TRUE, "Serving", "storefront answers");
+    } else {
+        cond(j, SP_COND_STOREFRONT, SP_TRUE, "CheckDisabled", "storefront check is switched off");
+    }
+    return true;
+}
+
 static enum sp_err provision(struct job *j, int64_t *requeue)
 {
     struct sp_reconcile_config *cfg = &j->r->cfg;
@@ -916,30 +1018,8 @@ static enum sp_err provision(struct job *j, int64_t *requeue)
     cond(j, SP_COND_WORKLOADS, SP_TRUE, "Ready", "pods ready, jobs complete, volumes bound");
 
     set_urls(j);
-    if (cfg->storefront_check) {
-        char *check_url = sp_strdup(j->s.status.url);
-        long status = 0;
-        const char *path =
-            json_string_value(json_object_get(j->engine->readiness, "storefrontPath"));
-        if (path && check_url) {
-            free(check_url);
-            check_url = sp_asprintf("%s%s", j->s.status.url, path[0] == '/' ? path + 1 : path);
-        }
-        err = sp_probe_http(check_url, cfg->storefront_timeout_ms, &status);
-        free(check_url);
-        if (err || status < 200 || status >= 400) {
-            char msg[600];
-            if (err)
-                snprintf(msg, sizeof(msg), "%s", sp_errmsg());
-            else
-                snprintf(msg, sizeof(msg), "storefront answered HTTP %ld", status);
-            cond(j, SP_COND_STOREFRONT, SP_FALSE, "NotServing", msg);
-            return SP_OK;
-        }
-        cond(j, SP_COND_STOREFRONT, SP_TRUE, "Serving", "storefront answers");
-    } else {
-        cond(j, SP_COND_STOREFRONT, SP_TRUE, "CheckDisabled", "storefront check is switched off");
-    }
+    if (!storefront_serves(j))
+        return SP_OK;
 
     err = go(j, SP_PHASE_READY, "Normal", NULL);
     if (err)
@@ -952,6 +1032,230 @@ static enum sp_err provision(struct job *j, int64_t *requeue)
     slot_give_back(j->r, j->s.name);
     *requeue = 0;
     return SP_OK;
+}
+
+/* ---- chart rollout (Ready stores) ------------------------------------------------------ */
+
+enum sp_rollout sp_rollout_decide(const char *chart, const char *deployed, const char *failed)
+{
+    if (!chart || !*chart || (deployed && strcmp(deployed, chart) == 0))
+        return SP_ROLLOUT_NONE;
+    if (failed && strcmp(failed, chart) == 0)
+        return SP_ROLLOUT_HELD;
+    return SP_ROLLOUT_UPGRADE;
+}
+
+static void upgrade_clear(struct job *j)
+{
+    sp_set_str(&j->s.status.upgrading_to, NULL);
+    j->s.status.upgrade_from_revision = 0;
+    j->s.status.upgrade_started_ms = 0;
+    rollout_give_back(j->r, j->s.name);
+}
+
+/* An upgrade under way is dropped for a reinstall (spec change, namespace gone). */
+static void upgrade_abandon(struct job *j, const char *why)
+{
+    char msg[300];
+    if (!j->s.status.upgrading_to)
+        return;
+    snprintf(msg, sizeof(msg), "upgrade to chart %s abandoned: %s", j->s.status.upgrading_to, why);
+    sp_store_add_activity(&j->s, j->now, msg);
+    sp_info(j->s.name, "rollout", "%s", msg);
+    upgrade_clear(j);
+}
+
+/*
+ * The upgrade to chart status.upgradingTo failed (cause): helm rollback to
+ * status.upgradeFromRevision, remember the version in failedChartVersion
+ * (recorded before the rollback, so a crash or a failed rollback comes back
+ * here instead of upgrading again) and give the rollout slot back.
+ */
+static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
+{
+    struct sp_helm_state st;
+    char msg[1400], *chart = NULL;
+    int recovered = 0;
+    int64_t t0 = sp_wall_ms();
+    enum sp_err err;
+
+    if (!j->s.status.failed_chart_version ||
+        strcmp(j->s.status.failed_chart_version, j->s.status.upgrading_to) != 0) {
+        snprintf(msg, sizeof(msg), "upgrade to chart %s failed: %s; rolling back to revision %lld",
+                 j->s.status.upgrading_to, cause, (long long)j->s.status.upgrade_from_revision);
+        sp_set_str(&j->s.status.failed_chart_version, j->s.status.upgrading_to);
+        sp_set_str(&j->s.status.message, msg);
+        sp_store_add_activity(&j->s, j->now, msg);
+        sp_warn(j->s.name, "rollout", "%s", msg);
+    }
+    err = flush(j);
+    if (!err)
+        err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+    if (!err)
+        err = sp_helm_rollback(&j->r->helm, j->release, j->ns, j->s.status.upgrade_from_revision);
+    if (err) {
+        sp_warn(j->s.name, "rollout", "helm rollback to revision %lld failed: %s",
+                (long long)j->s.status.upgrade_from_revision, sp_errmsg());
+        return err;
+    }
+    err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+    if (err)
+        return err;
+    chart = deployed_label(j, st.deployed, CHART_LABEL);
+    sp_set_str(&j->s.status.chart_version, chart);
+    free(chart);
+    j->s.status.helm_revision = st.deployed;
+    {
+        /* the message keeps the cause, which status.message already holds */
+        const char *m = j->s.status.message ? j->s.status.message : "";
+        const char *tail = strstr(m, "; rolling back to revision");
+        snprintf(msg, sizeof(msg), "%.*s; rolled back to revision %lld (now revision %lld)",
+                 (int)(tail ? (size_t)(tail - m) : strlen(m)), m,
+                 (long long)j->s.status.upgrade_from_revision, (long long)st.deployed);
+    }
+    sp_set_str(&j->s.status.message, msg);
+    sp_store_add_activity(&j->s, j->now, msg);
+    transition(j, "Warning", "UpgradeRolledBack", msg);
+    snprintf(msg, sizeof(msg), "revision %lld (rollback to %lld)", (long long)st.deployed,
+             (long long)j->s.status.upgrade_from_revision);
+    cond(j, SP_COND_RELEASE, SP_TRUE, "RolledBack", msg);
+    cond(j, SP_COND_WORKLOADS, SP_UNKNOWN, "RolledBack",
+         "the previous revision's workloads are restored by the rollback");
+    sp_info(j->s.name, "rollout", "rolled back to revision %lld in %lld ms",
+            (long long)j->s.status.upgrade_from_revision, (long long)(sp_wall_ms() - t0));
+    upgrade_clear(j);
+    *requeue = 0;
+    return SP_OK;
+}
+
+/*
+ * A Ready store and the engine's chart version: nothing, queued for the
+ * rollout slot, or one step of its upgrade (helm upgrade, then readiness
+ * per call until ready, a hard failure or the timeout, then done or rolled
+ * back). The phase stays Ready: the old pods serve until the new ones are
+ * ready, and a failed upgrade goes back to the old revision.
+ */
+static enum sp_err rollout(struct job *j, int64_t *requeue)
+{
+    struct sp_helm_state st;
+    char *want = engine_chart_label(j->engine), *deployed = NULL, *why = NULL;
+    char msg[1400];
+    bool ok, hard, invalid;
+    int recovered = 0;
+    int64_t rev = 0;
+    enum sp_err err = SP_OK;
+
+    if (!want || !*want)
+        goto out;
+    if (!j->s.status.upgrading_to) {
+        err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+        if (err || !st.deployed || st.latest != st.deployed)
+            goto out;
+        deployed = deployed_label(j, st.deployed, CHART_LABEL);
+        sp_set_str(&j->s.status.chart_version, deployed);
+        if (sp_rollout_decide(want, deployed, j->s.status.failed_chart_version) !=
+            SP_ROLLOUT_UPGRADE)
+            goto out;
+        *requeue = j->r->cfg.poll_ms;
+        if (!rollout_take(j->r, j->s.name)) {
+            snprintf(msg, sizeof(msg),
+                     "queued for the upgrade to chart %s: stores are upgraded one at a time", want);
+            if (!j->s.status.message || strcmp(j->s.status.message, msg) != 0) {
+                sp_set_str(&j->s.status.message, msg);
+                sp_store_add_activity(&j->s, j->now, msg);
+            }
+            goto out;
+        }
+        sp_set_str(&j->s.status.upgrading_to, want);
+        j->s.status.upgrade_from_revision = st.deployed;
+        j->s.status.upgrade_started_ms = j->now;
+        snprintf(msg, sizeof(msg), "upgrading to chart %s from %s (revision %lld)", want,
+                 deployed ? deployed : "an unrecorded chart version", (long long)st.deployed);
+        sp_set_str(&j->s.status.message, msg);
+        sp_store_add_activity(&j->s, j->now, msg);
+        transition(j, "Normal", "Upgrading", msg);
+        sp_info(j->s.name, "rollout", "%s", msg);
+    }
+    *requeue = j->r->cfg.poll_ms;
+    if (!rollout_take(j->r, j->s.name))
+        goto out; /* only after a restart found two upgrades under way: one waits */
+    if (j->s.status.failed_chart_version &&
+        strcmp(j->s.status.failed_chart_version, j->s.status.upgrading_to) == 0) {
+        err = roll_back(j, "", requeue); /* decided before a crash or a failed rollback */
+        goto out;
+    }
+    if (strcmp(j->s.status.upgrading_to, want) != 0) {
+        /* restarted with yet another chart during an upgrade: that one is the target now */
+        sp_set_str(&j->s.status.upgrading_to, want);
+        j->s.status.upgrade_started_ms = j->now;
+    }
+    if (j->now - j->s.status.upgrade_started_ms > j->r->cfg.provision_timeout_ms) {
+        const struct sp_condition *w = &j->s.status.cond[SP_COND_WORKLOADS];
+        snprintf(msg, sizeof(msg), "not ready within %lld s: %s",
+                 (long long)(j->r->cfg.provision_timeout_ms / 1000),
+                 w->status != SP_TRUE && w->message ? w->message : "readiness not reached");
+        err = roll_back(j, msg, requeue);
+        goto out;
+    }
+
+    /* the release carries the target chart, else (helm not run yet, or a crash) upgrade */
+    err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+    if (!err)
+        err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+    if (err)
+        goto out;
+    deployed = deployed_label(j, st.deployed, CHART_LABEL);
+    if (!deployed || strcmp(deployed, want) != 0 || st.latest != st.deployed) {
+        err = install_release(j, &rev, &invalid);
+        if (err == SP_E_HELM || invalid) {
+            snprintf(msg, sizeof(msg), "helm upgrade: %s", sp_errmsg());
+            err = roll_back(j, msg, requeue);
+            goto out;
+        }
+        if (err)
+            goto out;
+        j->s.status.helm_revision = rev;
+        sp_set_str(&j->s.status.chart_version, want);
+        snprintf(msg, sizeof(msg), "revision %lld", (long long)rev);
+        cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", msg);
+        snprintf(msg, sizeof(msg),
+                 "release upgraded to chart %s (revision %lld); checking readiness", want,
+                 (long long)rev);
+        sp_store_add_activity(&j->s, j->now, msg);
+        goto out; /* readiness from the next call, once the controllers saw the change */
+    }
+
+    err = check_workloads(j, &ok, &why, &hard);
+    if (err)
+        goto out;
+    if (!ok) {
+        cond(j, SP_COND_WORKLOADS, SP_FALSE, hard ? "Failed" : "NotReady", why);
+        if (hard) {
+            snprintf(msg, sizeof(msg), "%s", why);
+            err = roll_back(j, msg, requeue);
+        }
+        goto out;
+    }
+    cond(j, SP_COND_WORKLOADS, SP_TRUE, "Ready", "pods ready, jobs complete, volumes bound");
+    set_urls(j);
+    if (!storefront_serves(j))
+        goto out;
+    snprintf(msg, sizeof(msg), "upgraded to chart %s (revision %lld) in %.1f s", want,
+             (long long)st.deployed, (double)(j->now - j->s.status.upgrade_started_ms) / 1000.0);
+    sp_set_str(&j->s.status.message, msg);
+    sp_store_add_activity(&j->s, j->now, msg);
+    transition(j, "Normal", "Upgraded", msg);
+    sp_info(j->s.name, "rollout", "%s", msg);
+    j->s.status.helm_revision = st.deployed;
+    sp_set_str(&j->s.status.chart_version, want);
+    sp_set_str(&j->s.status.failed_chart_version, NULL);
+    upgrade_clear(j);
+    *requeue = 0;
+out:
+    free(why);
+    free(deployed);
+    free(want);
+    return err;
 }
 
 /* Failed: make sure the release and namespace are gone (the Store stays). */
@@ -1143,9 +1447,11 @@ static enum sp_err run_phase(struct job *j, int64_t *requeue)
             sp_set_str(&j->s.status.reason, NULL);
             j->s.status.provisioning_ms = j->s.status.failed_ms = j->s.status.ready_ms = 0;
             j->s.status.helm_revision = 0;
+            upgrade_clear(j);
         }
     }
     if (j->s.status.phase == SP_PHASE_READY && j->s.generation != j->s.status.observed_generation) {
+        upgrade_abandon(j, "the spec changed; the store is set up again with the current chart");
         slot_take(j->r, j->s.name, true);
         err = go(j, SP_PHASE_PROVISIONING, "Normal", "applying a changed spec");
         if (err)
@@ -1196,14 +1502,16 @@ static enum sp_err run_phase(struct job *j, int64_t *requeue)
         if (err)
             return err;
         if (!exists || terminating) {
+            upgrade_abandon(j, "the store's namespace disappeared");
             slot_take(j->r, j->s.name, true);
             err = go(j, SP_PHASE_PROVISIONING, "Warning",
                      "the store's namespace disappeared; setting it up again");
             if (!err)
                 j->s.status.provisioning_ms = j->now;
             *requeue = j->r->cfg.poll_ms;
+            return err;
         }
-        return err;
+        return rollout(j, requeue);
     }
     case SP_PHASE_FAILED:
         return cleanup(j, requeue);

@@ -14,12 +14,20 @@
  *   deletionTimestamp ──► Deleting: helm uninstall ─► delete namespace ─► wait
  *                         until it is gone ─► remove the finalizer
  *
+ * Chart rollout (the store stays Ready and serving throughout): a Ready store
+ * whose deployed release carries another chart version (the release record's
+ * storeplatform.dev/chart-version label) than its engine's chart waits for
+ * the one rollout slot of the controller, then: helm upgrade ─► readiness
+ * (the engine's checks, --provision-timeout) ─► done; or on a helm error, a
+ * hard workload failure or the timeout: helm rollback to the revision before
+ * ─► status.failedChartVersion, so that version is not tried again there.
+ *
  * Status is written once per call, and only when it changed; an Event is
  * recorded for each phase transition after the status is stored.
  *
  * Thread-safety: one struct sp_reconciler is shared by all workers; it is
- * read-only after sp_reconciler_init() except the provisioning slots, which
- * have their own lock. The controller guarantees one call per name at a time.
+ * read-only after sp_reconciler_init() except the provisioning slots and the
+ * rollout slot, which slots_lock guards. The controller guarantees one call per name at a time.
  */
 #ifndef SP_RECONCILE_H
 #define SP_RECONCILE_H
@@ -59,6 +67,7 @@ struct sp_reconciler {
     pthread_mutex_t slots_lock;     /* guards slots and n_slots */
     char **slots;                   /* names holding a provisioning slot */
     size_t n_slots, cap_slots;
+    char *rollout; /* the store holding the one chart-rollout slot, or NULL (slots_lock) */
 };
 
 void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
@@ -68,8 +77,9 @@ void sp_reconciler_release(struct sp_reconciler *r);
 
 /*
  * Gives a slot to every store in stores (an array of Store objects) whose
- * phase is Provisioning, so a restarted leader counts work already under way
- * before admitting new stores.
+ * phase is Provisioning, and the rollout slot to a store with
+ * status.upgradingTo, so a restarted leader counts work already under way
+ * before admitting new stores or starting another upgrade.
  */
 void sp_reconciler_seed_slots(struct sp_reconciler *r, const json_t *stores);
 size_t sp_reconciler_slots_used(struct sp_reconciler *r);
@@ -80,6 +90,19 @@ size_t sp_reconciler_slots_used(struct sp_reconciler *r);
  * error asks the caller to retry with back-off.
  */
 SP_MUST enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *requeue_ms);
+
+/* What a Ready store needs from a chart rollout. */
+enum sp_rollout {
+    SP_ROLLOUT_NONE,    /* on the engine's chart already (or the engine has no version) */
+    SP_ROLLOUT_HELD,    /* this version failed here before and was rolled back: not again */
+    SP_ROLLOUT_UPGRADE, /* deployed from another (or an unrecorded) chart version */
+};
+
+/*
+ * Decides from the engine's chart version (NULL: unknown), the deployed
+ * release's (NULL: not recorded) and status.failedChartVersion (NULL: none).
+ */
+enum sp_rollout sp_rollout_decide(const char *chart, const char *deployed, const char *failed);
 
 /*
  * The template variables of a store (name, namespace, release, host, scheme,

@@ -125,6 +125,12 @@ enum sp_err sp_store_from_json(const json_t *obj, struct sp_store *out)
     out->status.observed_generation = json_integer_value(json_object_get(st, "observedGeneration"));
     out->status.helm_revision = json_integer_value(json_object_get(st, "helmRevision"));
     out->status.observed_retry = dup_path(st, "observedRetry", NULL, NULL);
+    out->status.chart_version = dup_path(st, "chartVersion", NULL, NULL);
+    out->status.upgrading_to = dup_path(st, "upgradingTo", NULL, NULL);
+    out->status.upgrade_from_revision =
+        json_integer_value(json_object_get(st, "upgradeFromRevision"));
+    out->status.upgrade_started_ms = time_of(st, "upgradeStartedAt");
+    out->status.failed_chart_version = dup_path(st, "failedChartVersion", NULL, NULL);
     json_array_foreach(json_object_get(st, "conditions"), i, v)
     {
         const char *type = json_string_value(json_object_get(v, "type"));
@@ -173,6 +179,9 @@ void sp_store_release(struct sp_store *s)
     free(s->status.url);
     free(s->status.admin_url);
     free(s->status.observed_retry);
+    free(s->status.chart_version);
+    free(s->status.upgrading_to);
+    free(s->status.failed_chart_version);
     for (int c = 0; c < SP_COND_COUNT; c++) {
         free(s->status.cond[c].reason);
         free(s->status.cond[c].message);
@@ -213,6 +222,13 @@ json_t *sp_store_status_json(const struct sp_store *s)
     if (s->status.helm_revision)
         json_object_set_new(st, "helmRevision", json_integer(s->status.helm_revision));
     set_opt(st, "observedRetry", s->status.observed_retry);
+    set_opt(st, "chartVersion", s->status.chart_version);
+    set_opt(st, "upgradingTo", s->status.upgrading_to);
+    if (s->status.upgrade_from_revision)
+        json_object_set_new(st, "upgradeFromRevision",
+                            json_integer(s->status.upgrade_from_revision));
+    set_time(st, "upgradeStartedAt", s->status.upgrade_started_ms);
+    set_opt(st, "failedChartVersion", s->status.failed_chart_version);
     for (int c = 0; c < SP_COND_COUNT; c++) {
         const struct sp_condition *cond = &s->status.cond[c];
         json_t *o = json_object();

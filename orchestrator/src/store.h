@@ -97,6 +97,12 @@ struct sp_store {
         int64_t observed_generation;
         int64_t helm_revision;
         char *observed_retry; /* last retry annotation value acted on */
+        char *chart_version;  /* chart version of the deployed release, or NULL */
+        /* a chart rollout under way on this store (see reconcile.h), all unset when none */
+        char *upgrading_to;            /* chart version being rolled out, or NULL */
+        int64_t upgrade_from_revision; /* revision to roll back to */
+        int64_t upgrade_started_ms;    /* upgradeStartedAt */
+        char *failed_chart_version;    /* chart version whose upgrade was rolled back, or NULL */
         struct sp_condition cond[SP_COND_COUNT];
         struct sp_activity activity[SP_ACTIVITY_MAX]; /* oldest first */
         int n_activity;

@@ -182,6 +182,24 @@ static void rejects_broken_tables(void **state)
     assert_non_null(strstr(sp_errmsg(), "/nonexistent/engines.yaml"));
 }
 
+/* Each engine knows its chart's version from Chart.yaml; no Chart.yaml leaves it unknown. */
+static void reads_the_chart_version(void **state)
+{
+    struct sp_engines e;
+    char path[512], dir[512];
+    const char *root = getenv("SP_TEST_ROOT");
+    (void)state;
+    snprintf(path, sizeof(path), "%s/charts/engines.yaml", root ? root : "../..");
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures/charts", root ? root : "../..");
+    assert_int_equal(sp_engines_load(path, dir, &e), SP_OK);
+    assert_non_null(sp_engines_find(&e, "woocommerce")->chart_version);
+    assert_string_equal(sp_engines_find(&e, "woocommerce")->chart_version, "0.1.0");
+    sp_engines_release(&e);
+    assert_int_equal(sp_engines_load(path, "/nonexistent", &e), SP_OK);
+    assert_null(sp_engines_find(&e, "woocommerce")->chart_version);
+    sp_engines_release(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +208,7 @@ int main(void)
         cmocka_unit_test(assembles_values_from_plan_and_environment),
         cmocka_unit_test(generates_secret_data),
         cmocka_unit_test(rejects_broken_tables),
+        cmocka_unit_test(reads_the_chart_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

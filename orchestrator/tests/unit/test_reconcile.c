@@ -1,5 +1,5 @@
 /* Pure decisions inside reconcile.c: label values, permanent helm errors, template variables,
- * provisioning slots. */
+ * provisioning slots, chart rollout decisions and the one rollout slot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +88,49 @@ static void slots_cap_concurrent_provisioning(void **state)
     json_decref(stores);
 }
 
+static void rollout_upgrades_outdated_stores_once(void **state)
+{
+    (void)state;
+    assert_int_equal(sp_rollout_decide("0.2.0", "0.2.0", NULL), SP_ROLLOUT_NONE);
+    assert_int_equal(sp_rollout_decide("0.2.0", "0.1.0", NULL), SP_ROLLOUT_UPGRADE);
+    /* a release installed before versions were recorded is upgraded once */
+    assert_int_equal(sp_rollout_decide("0.2.0", NULL, NULL), SP_ROLLOUT_UPGRADE);
+    /* a version that failed and was rolled back is not tried again on that store ... */
+    assert_int_equal(sp_rollout_decide("0.2.0", "0.1.0", "0.2.0"), SP_ROLLOUT_HELD);
+    /* ... but the next one is */
+    assert_int_equal(sp_rollout_decide("0.3.0", "0.1.0", "0.2.0"), SP_ROLLOUT_UPGRADE);
+    assert_int_equal(sp_rollout_decide("0.2.0", "0.2.0", "0.2.0"), SP_ROLLOUT_NONE);
+    /* an engine whose chart has no readable version rolls nothing out */
+    assert_int_equal(sp_rollout_decide(NULL, "0.1.0", NULL), SP_ROLLOUT_NONE);
+    assert_int_equal(sp_rollout_decide("", "0.1.0", NULL), SP_ROLLOUT_NONE);
+}
+
+static void one_rollout_slot_for_the_controller(void **state)
+{
+    struct sp_reconciler r;
+    struct sp_engines e = {0};
+    struct sp_helm h = {0};
+    struct sp_reconcile_config cfg = {.max_provisioning = 0};
+    json_t *stores = json_loads("[{\"metadata\":{\"name\":\"u\"},"
+                                "\"status\":{\"phase\":\"Ready\",\"upgradingTo\":\"0.2.0\"}}]",
+                                0, NULL);
+    (void)state;
+    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
+    sp_reconciler_seed_slots(&r, stores); /* a restarted leader resumes u's upgrade first */
+    assert_false(rollout_take(&r, "a"));
+    assert_true(rollout_take(&r, "u"));
+    slot_give_back(&r, "a"); /* not the holder: nothing changes */
+    assert_false(rollout_take(&r, "b"));
+    slot_give_back(&r, "u"); /* failed, deleted or done: the slot is free */
+    assert_true(rollout_take(&r, "a"));
+    assert_false(rollout_take(&r, "b"));
+    rollout_give_back(&r, "a");
+    assert_true(rollout_take(&r, "b"));
+    assert_int_equal(sp_reconciler_slots_used(&r), 0); /* provisioning slots are separate */
+    sp_reconciler_release(&r);
+    json_decref(stores);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +138,8 @@ int main(void)
         cmocka_unit_test(tells_permanent_helm_errors),
         cmocka_unit_test(variables_cover_the_environment_and_plan),
         cmocka_unit_test(slots_cap_concurrent_provisioning),
+        cmocka_unit_test(rollout_upgrades_outdated_stores_once),
+        cmocka_unit_test(one_rollout_slot_for_the_controller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
