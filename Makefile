@@ -5,6 +5,7 @@
 #   make test         every test suite, ending with "N passed, N failed"
 #   make cluster-up   the local control plane (KWOK), kubeconfig in .cluster/kubeconfig
 #   make cluster-down stop it and remove every trace
+#   make bench / chaos  benchmarks (docs/benchmarks.md) / fault injection
 #   make dev          the platform on this machine: http://127.0.0.1:8080
 #   make up / down    the platform on a kind cluster (needs Docker)
 SHELL := /bin/bash
@@ -20,6 +21,7 @@ SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(if $(wildcard orchestrator/fuzz/run.sh),orchestrator/fuzz/run.sh) \
 	$(sort $(wildcard tests/integration/[0-9]*.sh)) \
 	$(sort $(wildcard tests/api/[0-9]*.sh)) \
+	$(sort $(wildcard tests/chaos/[0-9]*.sh)) \
 	$(sort $(wildcard tests/browser/[0-9]*.sh))
 
 .PHONY: all deps tools dashboard orchestrator test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
@@ -65,6 +67,14 @@ up:
 
 down:
 	@scripts/kind-down.sh
+
+# Provisioning throughput against a plain-helm loop, API latency, memory: docs/benchmarks.md.
+bench: orchestrator cluster-up
+	@scripts/bench.sh
+
+# The fault-injection suites, more rounds than make test runs (CHAOS_ROUNDS, default 5).
+chaos: orchestrator cluster-up
+	@CHAOS_ROUNDS=$${CHAOS_ROUNDS:-5} tests/run.sh $(sort $(wildcard tests/chaos/[0-9]*.sh))
 
 # A longer libFuzzer run of the API's request parsing (FUZZ_SECONDS, default 300).
 fuzz: deps

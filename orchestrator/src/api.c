@@ -43,6 +43,7 @@ enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
     api->rl_user = sp_ratelimit_new(cfg->rate_user, cfg->rate_burst, RATE_KEYS);
     api->rl_ip = sp_ratelimit_new(cfg->rate_ip, cfg->rate_burst, RATE_KEYS);
     api->events = sp_events_new(api->cfg.heartbeat_ms);
+    api->views = sp_api_views_new();
     if (cache)
         sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_events_on_change, api->events});
     *out = api;
@@ -60,6 +61,7 @@ void sp_api_free(struct sp_api *api)
     if (!api)
         return;
     sp_events_free(api->events);
+    sp_api_views_free(api->views);
     sp_auth_free(api->auth);
     sp_audit_free(api->audit);
     sp_ratelimit_free(api->rl_user);

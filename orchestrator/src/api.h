@@ -26,6 +26,7 @@
 #include "ratelimit.h"
 
 struct sp_events;
+struct sp_api_views;
 
 struct sp_api_config {
     const char *tokens_file;      /* NULL: nobody can authenticate */
@@ -49,6 +50,7 @@ struct sp_api {
     struct sp_ratelimit *rl_user, *rl_ip;
     struct sp_audit *audit;
     struct sp_events *events;    /* the SSE hub, fed by the cache */
+    struct sp_api_views *views;  /* rendered store views (api_views.c) */
     pthread_mutex_t create_lock; /* serialises quota check + create in this replica */
     pthread_mutex_t ready_lock;  /* guards the two fields below */
     int64_t ready_checked_ms;
@@ -69,6 +71,22 @@ void sp_api_free(struct sp_api *api);
 
 /* The API's view of a Store object (borrowed): a new object. */
 json_t *sp_api_store_view(const json_t *obj);
+/*
+ * Rendered views (api_views.c): the compact JSON of sp_api_store_view(),
+ * kept per Store name and resourceVersion so each version is rendered once.
+ * Thread-safe. sp_api_views_append() appends obj's view to out (obj borrowed).
+ * A list pass: e = sp_api_views_begin(); append or touch every object of the
+ * cache; sp_api_views_sweep(e) then drops the names that pass did not see
+ * (unless another pass began meanwhile) and returns how many are kept.
+ */
+struct sp_api_views *sp_api_views_new(void);
+void sp_api_views_free(struct sp_api_views *vs);
+void sp_api_views_append(struct sp_api_views *vs, const json_t *obj, struct sp_buf *out);
+void sp_api_views_touch(struct sp_api_views *vs, const json_t *obj);
+uint64_t sp_api_views_begin(struct sp_api_views *vs);
+size_t sp_api_views_sweep(struct sp_api_views *vs, uint64_t epoch);
+size_t sp_api_views_count(struct sp_api_views *vs);
+
 /* The owner (spec.owner) of a Store object, or NULL. */
 const char *sp_api_store_owner(const json_t *obj);
 /* Whether user may see the Store object: the owner or an admin. */

@@ -65,22 +65,35 @@ static size_t owned_by(struct sp_api *api, const char *user)
     return n;
 }
 
+/*
+ * The answers are assembled from rendered views (api_views.c): the same bytes
+ * sp_http_json() would write for {"stores":[view...],"count":N}.
+ */
 static void list(struct sp_api *api, struct sp_http_req *r)
 {
-    json_t *all = sp_cache_list(api->cache), *out = json_array(), *o;
+    json_t *all = sp_cache_list(api->cache), *o;
     const char *owner = sp_http_query(r, "owner");
-    size_t i;
+    uint64_t epoch = sp_api_views_begin(api->views);
+    size_t i, n = 0;
 
+    r->status = 200;
+    r->content_type = "application/json";
+    sp_buf_reset(&r->out);
+    sp_buf_adds(&r->out, "{\"stores\":[");
     json_array_foreach(all, i, o)
     {
         const char *ow = sp_api_store_owner(o);
-        if (!sp_api_may_see(&r->user, o) || (owner && (!ow || strcmp(ow, owner) != 0)))
+        if (!sp_api_may_see(&r->user, o) || (owner && (!ow || strcmp(ow, owner) != 0))) {
+            sp_api_views_touch(api->views, o);
             continue;
-        json_array_append_new(out, sp_api_store_view(o));
+        }
+        if (n++)
+            sp_buf_adds(&r->out, ",");
+        sp_api_views_append(api->views, o, &r->out);
     }
+    sp_buf_addf(&r->out, "],\"count\":%zu}\n", n);
     json_decref(all);
-    sp_http_json(r, 200,
-                 json_pack("{s:o, s:I}", "stores", out, "count", (json_int_t)json_array_size(out)));
+    sp_api_views_sweep(api->views, epoch);
 }
 
 static void get(struct sp_api *api, struct sp_http_req *r)
@@ -88,7 +101,11 @@ static void get(struct sp_api *api, struct sp_http_req *r)
     json_t *obj = visible(api, r);
     if (!obj)
         return;
-    sp_http_json(r, 200, sp_api_store_view(obj));
+    r->status = 200;
+    r->content_type = "application/json";
+    sp_buf_reset(&r->out);
+    sp_api_views_append(api->views, obj, &r->out);
+    sp_buf_adds(&r->out, "\n");
     json_decref(obj);
 }
 

@@ -547,7 +547,12 @@ static char *engine_chart_label(const struct sp_engine *e)
  * the status first. On SP_E_HELM the message is helm's. *invalid is set when
  * the values cannot be built (the message says why).
  */
-static enum sp_err install_release(struct job *j, int64_t *rev, bool *invalid)
+/*
+ * since_ms is when the deadline (--provision-timeout) started counting: helm
+ * never runs past it, so a hook that hangs cannot hold a store in
+ * Provisioning (or an upgrade) until helm's own, longer deadline.
+ */
+static enum sp_err install_release(struct job *j, int64_t since_ms, int64_t *rev, bool *invalid)
 {
     json_t *vars = job_vars(j), *values = NULL;
     char *dir = NULL, *path = NULL, *chart = engine_chart_label(j->engine);
@@ -576,6 +581,11 @@ static enum sp_err install_release(struct job *j, int64_t *rev, bool *invalid)
         sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld, chart %s)",
                 j->release, j->engine->chart, (long long)j->s.generation, chart ? chart : "?");
         h.labels = labels;
+        if (since_ms > 0) {
+            int64_t left = j->r->cfg.provision_timeout_ms - (sp_wall_ms() - since_ms);
+            if (left < h.timeout_ms)
+                h.timeout_ms = left > 1000 ? left : 1000;
+        }
         err = sp_helm_upgrade(&h, j->release, j->ns, j->engine->chart, files, rev);
     }
 out:
@@ -616,7 +626,7 @@ static enum sp_err step_release(struct job *j, bool *done)
         *done = true;
         return SP_OK;
     }
-    err = install_release(j, &rev, &invalid);
+    err = install_release(j, j->s.status.provisioning_ms, &rev, &invalid);
     if (invalid) {
         cond(j, SP_COND_RELEASE, SP_FALSE, "InvalidValues", sp_errmsg());
         return set_failed(j, "InvalidPlan", sp_errmsg());
@@ -1206,7 +1216,7 @@ static enum sp_err rollout(struct job *j, int64_t *requeue)
         goto out;
     deployed = deployed_label(j, st.deployed, CHART_LABEL);
     if (!deployed || strcmp(deployed, want) != 0 || st.latest != st.deployed) {
-        err = install_release(j, &rev, &invalid);
+        err = install_release(j, j->s.status.upgrade_started_ms, &rev, &invalid);
         if (err == SP_E_HELM || invalid) {
             snprintf(msg, sizeof(msg), "helm upgrade: %s", sp_errmsg());
             err = roll_back(j, msg, requeue);

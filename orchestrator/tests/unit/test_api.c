@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -64,6 +65,51 @@ static void view_shows_what_clients_need(void **state)
     v = sp_api_store_view(obj);
     assert_string_equal(json_string_value(json_object_get(v, "phase")), "Pending");
     json_decref(v);
+    json_decref(obj);
+}
+
+/* A view is rendered once per resourceVersion, with the bytes json_dumps() gives; gone
+ * names are swept by a list pass that did not see them. */
+static void views_render_once_per_version(void **state)
+{
+    json_t *obj = json_loads(store, 0, NULL), *v;
+    struct sp_api_views *vs = sp_api_views_new();
+    struct sp_buf b = SP_BUF_INIT;
+    char *want;
+    uint64_t e;
+    (void)state;
+    json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion", json_string("1"));
+    v = sp_api_store_view(obj);
+    want = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(v);
+    sp_api_views_append(vs, obj, &b);
+    assert_string_equal(b.data, want);
+    /* same version: the stored text, even if the (immutable in real use) object differs */
+    json_object_set_new(json_object_get(obj, "status"), "phase", json_string("Failed"));
+    sp_buf_reset(&b);
+    sp_api_views_append(vs, obj, &b);
+    assert_string_equal(b.data, want);
+    /* a new version is rendered again */
+    json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion", json_string("2"));
+    sp_buf_reset(&b);
+    sp_api_views_append(vs, obj, &b);
+    assert_non_null(strstr(b.data, "\"phase\":\"Failed\""));
+    assert_int_equal(sp_api_views_count(vs), 1);
+    /* a pass that sees it keeps it; a pass that does not drops it */
+    e = sp_api_views_begin(vs);
+    sp_api_views_touch(vs, obj);
+    assert_int_equal(sp_api_views_sweep(vs, e), 1);
+    e = sp_api_views_begin(vs);
+    assert_int_equal(sp_api_views_sweep(vs, e), 0);
+    /* without a resourceVersion: rendered every time, never stored */
+    json_object_del(json_object_get(obj, "metadata"), "resourceVersion");
+    sp_buf_reset(&b);
+    sp_api_views_append(vs, obj, &b);
+    assert_non_null(strstr(b.data, "\"name\":\"shop\""));
+    assert_int_equal(sp_api_views_count(vs), 0);
+    free(want);
+    sp_buf_release(&b);
+    sp_api_views_free(vs);
     json_decref(obj);
 }
 
@@ -189,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sse_frames_split_lines),
         cmocka_unit_test(view_shows_what_clients_need),
+        cmocka_unit_test(views_render_once_per_version),
         cmocka_unit_test(hub_keeps_rendered_events),
         cmocka_unit_test(http_metrics_render_as_prometheus_text),
         cmocka_unit_test(audit_ring_is_bounded_and_filtered),

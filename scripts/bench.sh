@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# make bench: the platform's figures, measured side by side in one run on the local control
+# plane, written to docs/benchmarks.md; the ratio lines are printed last so runs compare.
+#   tests/bench/provision-bench.sh  N stores (BENCH_N, default 20) through the API vs a
+#                                   sequential `helm upgrade --install --wait` loop
+#   tests/bench/api-bench.sh        wrk on GET /api/v1/stores and /api/v1/stores/{name} with
+#                                   200 stores (BENCH_STORES), and the orchestrator's memory
+# Goals missed are reported as missed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
+PATH="$("$root/scripts/tools.sh" --dir):$PATH"
+export PATH
+doc=${BENCH_DOC:-$root/docs/benchmarks.md}
+work=$(mktemp -d /tmp/sp-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "# provisioning: platform vs plain helm"
+BENCH_OUT="$work/prov" "$root/tests/bench/provision-bench.sh" | tee "$work/prov.txt" || {
+	echo "provisioning bench failed" >&2
+	exit 1
+}
+echo "# API and memory"
+BENCH_OUT="$work/api" "$root/tests/bench/api-bench.sh" | tee "$work/api.txt" || {
+	echo "API bench failed" >&2
+	exit 1
+}
+
+declare -A r
+while IFS='=' read -r k v; do r[$k]=$v; done < <(cat "$work/prov" "$work/api")
+ms() { awk -v x="$1" 'BEGIN {printf "%.1f s", x / 1000}'; }
+to_ms() { awk -v x="$1" 'BEGIN {
+	if (x ~ /us$/) v = x / 1000; else if (x ~ /ms$/) v = x + 0; else if (x ~ /s$/) v = x * 1000; else v = x
+	printf "%.3f", v}'; }
+mib() { awk -v x="$1" 'BEGIN {printf "%.1f MiB", x / 1024}'; }
+goal() { if awk "BEGIN {exit !($1)}"; then echo met; else echo "**missed**"; fi; }
+
+peak=${r[rss_peak_kib]}
+g_ratio=$(goal "${r[ratio]} <= 0.5")
+g_over=$(goal "${r[overhead_p95]} < 500")
+g_list_p99=$(goal "$(to_ms "${r[list_p99]}") < 5")
+g_list_rps=$(goal "${r[list_rps]} >= 5000")
+g_one_p99=$(goal "$(to_ms "${r[one_p99]}") < 5")
+g_one_rps=$(goal "${r[one_rps]} >= 5000")
+g_mem=$(goal "$peak < 20480")
+
+mem_total=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+kver=$(kubectl version -o json 2>/dev/null | jq -r '.serverVersion.gitVersion')
+hver=$(helm version --template '{{.Version}}')
+wver=$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}')
+over=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+
+{
+	cat <<-MD
+		# Benchmarks
+
+		Written by \`make bench\` (scripts/bench.sh); every figure below comes from one run.
+		Goals missed are marked **missed** and explained under *Why*.
+
+		- Date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
+		- Machine: $(nproc) cores ($cpu), $mem_total memory, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)
+		- Versions: orchestrator $over, kube-apiserver $kver (KWOK-simulated nodes: pods become Ready without running), helm $hver, $wver
+		- Chart: ${r[chart]} (the real store chart when it lints, else the fixture)
+
+		## Provisioning: ${r[n]} stores, platform vs plain Helm
+
+		| | wall time | per store p50 | per store p95 |
+		| --- | --- | --- | --- |
+		| platform (POST /api/v1/stores, to all Ready) | $(ms "${r[platform_ms]}") | $(ms "${r[ttr_p50]}") | $(ms "${r[ttr_p95]}") |
+		| baseline (sequential \`helm upgrade --install --wait --wait-for-jobs\`) | $(ms "${r[baseline_ms]}") | $(ms "${r[baseline_p50]}") | $(ms "${r[baseline_p95]}") |
+
+		- Ratio platform / baseline: **${r[ratio]}** (goal ≤ 0.5: $g_ratio)
+		- Platform per store: time from its POST until the API first shows it Ready (polled every 0.1 s).
+		  Orchestrator defaults (workers 4, max-provisioning 5, poll-interval 2 s), storefront check off
+		  (nothing serves HTTP on simulated nodes), running as the platform's ServiceAccount.
+		- Baseline per release: namespace + credentials Secret (same keys as the orchestrator's) + helm,
+		  the same chart and the values the platform passed (\`helm get values\`), store name substituted;
+		  helm --wait alone p50 $(ms "${r[baseline_helm_p50]}").
+		- helm inside the platform: ${r[helm_runs]} \`helm upgrade --install\` runs (no --wait; the orchestrator
+		  watches readiness itself), p50 $(ms "${r[helm_p50]}") each, $(ms "${r[helm_ms]}") in total (timed by a
+		  wrapper around the helm binary; /metrics \`storeplatform_helm_duration_seconds_sum\` says ${r[helm_metrics_s]} s).
+
+		## Orchestrator overhead per store
+
+		Time to Ready minus the wall time of the helm processes run for that store:
+		p50 $(ms "${r[overhead_p50]}"), p95 $(ms "${r[overhead_p95]}") (goal p95 < 0.5 s: $g_over).
+		This includes queueing behind max-provisioning, namespace/Secret/RoleBinding creation, waiting
+		for the cluster to report pods Ready, volumes Bound and the setup Job Complete, and up to one
+		poll interval (2 s) until the orchestrator looks again.
+
+		## API (wrk on loopback, ${r[api_stores]} stores, \`wrk ${r[api_wrk]}\`)
+
+		wrk and the orchestrator share the $(nproc) cores: one wrk thread, 16 connections.
+
+		| endpoint | body | requests/s | p50 | p99 | errors | goals (p99 < 5 ms, ≥ 5,000 req/s) |
+		| --- | --- | --- | --- | --- | --- | --- |
+		| GET /api/v1/stores | ${r[list_bytes]} B | ${r[list_rps]} | ${r[list_p50]} | ${r[list_p99]} | ${r[list_errors]} | p99 $g_list_p99, rate $g_list_rps |
+		| GET /api/v1/stores/{name} | ${r[one_bytes]} B | ${r[one_rps]} | ${r[one_p50]} | ${r[one_p99]} | ${r[one_errors]} | p99 $g_one_p99, rate $g_one_rps |
+
+		## Memory (orchestrator resident set)
+
+		| at rest (no stores) | with ${r[api_stores]} stores | after wrk | peak under wrk (VmHWM) | goal < 20 MiB |
+		| --- | --- | --- | --- | --- |
+		| $(mib "${r[rss_rest_kib]}") | $(mib "${r[rss_stores_kib]}") | $(mib "${r[rss_after_kib]}") | $(mib "$peak") | $g_mem |
+
+		## Why
+
+	MD
+	[ -f "$root/tests/bench/why.md" ] && cat "$root/tests/bench/why.md"
+} >"$doc"
+
+echo "wrote $doc"
+echo "API GET /api/v1/stores: ${r[list_rps]} req/s, p50 ${r[list_p50]}, p99 ${r[list_p99]}; GET /api/v1/stores/{name}: ${r[one_rps]} req/s, p99 ${r[one_p99]}"
+echo "memory: rest $(mib "${r[rss_rest_kib]}"), 200 stores $(mib "${r[rss_stores_kib]}"), peak $(mib "$peak") ($g_mem)"
+echo "overhead per store: p50 $(ms "${r[overhead_p50]}"), p95 $(ms "${r[overhead_p95]}") ($g_over)"
+echo "platform: $(ms "${r[platform_ms]}") for ${r[n]} stores (p50 $(ms "${r[ttr_p50]}"), p95 $(ms "${r[ttr_p95]}"))"
+echo "baseline: $(ms "${r[baseline_ms]}") for ${r[n]} releases (p50 $(ms "${r[baseline_p50]}"), p95 $(ms "${r[baseline_p95]}"))"
+echo "ratio platform/baseline: ${r[ratio]} (goal <= 0.5: $g_ratio)"

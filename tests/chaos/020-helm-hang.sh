@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# helm hanging: the store's chart (tests/fixtures/charts-hang) has a pre-install hook that
+# never ends. The provisioning timeout fires while helm still waits: the store goes to Failed
+# with the reason, and no helm process of that release is left (its process group is killed).
+set -uo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=../integration/_orchestrator.sh
+. "$(dirname "$0")/../integration/_orchestrator.sh"
+
+s="h${t_run}"
+orch_start hang --no-leader-elect --chart-dir="$root/tests/fixtures/charts-hang" \
+	--provision-timeout=10s --helm-timeout=60s
+pid=$ORCH_PID
+store_apply "$s"
+check "helm starts and hangs on the hook" wait_for 30 pgrep -f "upgrade --install store-$s "
+check "the provisioning timeout fails the store well before helm's own deadline" wait_for 30 store_is "$s" Failed
+kubectl get store "$s" -o json | jq -r '"# reason: \(.status.reason): \(.status.message)"'
+check "the reason says why: Timeout, within the 10 s limit" bash -o pipefail -c \
+	"kubectl get store $s -o json | jq -e '.status.reason == \"Timeout\" and (.status.message | test(\"within 10 s\"))'"
+no_helm_left() { # a function, not bash -c: pgrep -f would match that shell's own command line
+	local left
+	left=$(pgrep -af "helm.* store-$s ")
+	[ -z "$left" ] || { echo "left: $left"; return 1; }
+}
+check "no helm process of the release is left" wait_for 10 no_helm_left
+check "the orchestrator is still serving" kill -0 "$pid"
+check "its namespace is cleaned up" wait_for 60 ns_gone "$s"
+orch_stop "$pid"
