@@ -1,7 +1,7 @@
 #!/bin/sh
 # Turns the built dashboard (dashboard/dist/) into C source for the orchestrator:
 # one static byte array per file (and its gzip when that is smaller), a table
-# sorted by path, and sp_asset_find() - see assets.h for the contract.
+# sorted by path, and sp_asset_find() - see orchestrator/src/assets.h for the contract.
 #
 #   dashboard/embed.sh [DIST_DIR] > assets_gen.c
 #

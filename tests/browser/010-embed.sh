@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dashboard build and its compiled-in form: dashboard/embed.sh turns dist/ into C
-# (see dashboard/assets.h); a small C program linked with the generated table must
+# (see orchestrator/src/assets.h); a small C program linked with the generated table must
 # give back every file byte for byte (and its gzip), find "/" as index.html, mark the
 # hashed assets immutable, and find nothing else. Built with the orchestrator's
 # warnings as errors and under ASan/UBSan.
@@ -36,7 +36,7 @@ check "the bundle has no eval, no new Function, no external URL it loads" bash -
 	! grep -qE '\beval\(|new Function\(' '$dash'/dist/assets/*.js &&
 	! grep -qoE '(src|href)=\"?https?://' '$dash'/dist/assets/*.js"
 
-cp "$dash/assets.h" "$tmp/"
+cp "$root/orchestrator/src/assets.h" "$tmp/"
 start=$(date +%s%N)
 check "embed.sh generates C from dist" bash -c "'$dash/embed.sh' '$dash/dist' >'$tmp/assets_gen.c'"
 echo "# embed: $((($(date +%s%N) - start) / 1000000)) ms, $(wc -c <"$tmp/assets_gen.c") bytes of C"
