@@ -82,3 +82,31 @@ cleanup_ns() {
 	done <"$t_ns_file"
 	rm -f "$t_ns_file"
 }
+
+# What every suite that runs the real orchestrator needs first: the binary
+# (built when missing; the suite ends with "not ok" if it does not build) and
+# the Store CRD installed and established.
+orch_prepare() { # BINARY
+	if [ ! -x "$1" ]; then
+		make -s -C "$root/orchestrator" >/dev/null 2>&1 || {
+			echo "not ok - the orchestrator builds"
+			exit 1
+		}
+	fi
+	kubectl apply -f "$root/charts/platform/crds/stores.yaml" >/dev/null
+	kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
+}
+
+# Prints the port an orchestrator started with --listen=HOST:0 reports in its
+# log ("API listening on ... (port N)"); waits up to 10 s, or until PID exits.
+# Prints nothing and fails when no port appeared.
+orch_port() { # LOGFILE [PID]
+	local port
+	for _ in $(seq 1 100); do
+		port=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$1" 2>/dev/null | head -n1)
+		[ -n "$port" ] && { echo "$port"; return 0; }
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

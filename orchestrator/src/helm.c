@@ -46,16 +46,35 @@ static char *helm_error(const struct sp_proc_result *r)
     return sp_asprintf("%.*s", (int)(best_len > 1000 ? 1000 : best_len), best);
 }
 
-static enum sp_err run(const struct sp_helm *h, const char *op, const char *const argv[],
+/*
+ * Runs `helm <args...>` (args: NULL-terminated, at most 40, the subcommand
+ * first) with what every call shares: helm's own --timeout from h->timeout_ms,
+ * --kubeconfig when set, private helm home directories, the same deadline for
+ * the process group, the error line, and the duration metric labelled op.
+ */
+static enum sp_err run(const struct sp_helm *h, const char *op, const char *const args[],
                        struct sp_proc_result *res)
 {
     char *cache = sp_asprintf("HELM_CACHE_HOME=%s/cache", h->home);
     char *config = sp_asprintf("HELM_CONFIG_HOME=%s/config", h->home);
     char *data = sp_asprintf("HELM_DATA_HOME=%s/data", h->home);
     const char *env[] = {"HELM_DRIVER=secret", cache, config, data, NULL};
-    char labels[128];
+    const char *argv[48];
+    char labels[128], timeout[32];
+    size_t n = 0;
     enum sp_err err;
 
+    argv[n++] = h->bin;
+    for (size_t i = 0; args[i] && i < 40; i++)
+        argv[n++] = args[i];
+    snprintf(timeout, sizeof(timeout), "%llds", (long long)(h->timeout_ms / 1000));
+    argv[n++] = "--timeout";
+    argv[n++] = timeout;
+    if (h->kubeconfig) {
+        argv[n++] = "--kubeconfig";
+        argv[n++] = h->kubeconfig;
+    }
+    argv[n] = NULL;
     err = sp_proc_run(argv, env, h->timeout_ms, h->cancel, res);
     free(cache);
     free(config);
@@ -73,40 +92,22 @@ static enum sp_err run(const struct sp_helm *h, const char *op, const char *cons
 enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const char *ns,
                             const char *chart, const char *const values_files[], int64_t *revision)
 {
-    const char *argv[40];
-    char timeout[32];
+    const char *args[40] = {"upgrade", "--install",     release, chart,      "--namespace",
+                            ns,        "--history-max", "5",     "--output", "json"};
     struct sp_proc_result res;
-    size_t n = 0;
+    size_t n = 10;
     enum sp_err err;
 
-    snprintf(timeout, sizeof(timeout), "%llds", (long long)(h->timeout_ms / 1000));
-    argv[n++] = h->bin;
-    argv[n++] = "upgrade";
-    argv[n++] = "--install";
-    argv[n++] = release;
-    argv[n++] = chart;
-    argv[n++] = "--namespace";
-    argv[n++] = ns;
-    argv[n++] = "--timeout";
-    argv[n++] = timeout;
-    argv[n++] = "--history-max";
-    argv[n++] = "5";
-    argv[n++] = "--output";
-    argv[n++] = "json";
-    if (h->kubeconfig) {
-        argv[n++] = "--kubeconfig";
-        argv[n++] = h->kubeconfig;
-    }
     if (h->labels) {
-        argv[n++] = "--labels";
-        argv[n++] = h->labels;
+        args[n++] = "--labels";
+        args[n++] = h->labels;
     }
     for (size_t i = 0; values_files && values_files[i] && n < 36; i++) {
-        argv[n++] = "--values";
-        argv[n++] = values_files[i];
+        args[n++] = "--values";
+        args[n++] = values_files[i];
     }
-    argv[n] = NULL;
-    err = run(h, "upgrade", argv, &res);
+    args[n] = NULL;
+    err = run(h, "upgrade", args, &res);
     if (!err) {
         json_t *rel = json_loadb(res.out.data ? res.out.data : "", res.out.len, 0, NULL);
         *revision = json_integer_value(json_object_get(rel, "version"));
@@ -119,43 +120,24 @@ enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const 
 enum sp_err sp_helm_rollback(const struct sp_helm *h, const char *release, const char *ns,
                              int64_t revision)
 {
-    char timeout[32], rev[32];
-    const char *argv[16] = {h->bin, "rollback",      release, rev,        "--namespace",
-                            ns,     "--history-max", "5",     "--timeout"};
+    char rev[32];
+    const char *args[] = {"rollback", release, rev, "--namespace", ns, "--history-max", "5", NULL};
     struct sp_proc_result res;
-    size_t n = 9;
     enum sp_err err;
 
     snprintf(rev, sizeof(rev), "%lld", (long long)revision);
-    snprintf(timeout, sizeof(timeout), "%llds", (long long)(h->timeout_ms / 1000));
-    argv[n++] = timeout;
-    if (h->kubeconfig) {
-        argv[n++] = "--kubeconfig";
-        argv[n++] = h->kubeconfig;
-    }
-    argv[n] = NULL;
-    err = run(h, "rollback", argv, &res);
+    err = run(h, "rollback", args, &res);
     sp_proc_result_release(&res);
     return err;
 }
 
 enum sp_err sp_helm_uninstall(const struct sp_helm *h, const char *release, const char *ns)
 {
-    char timeout[32];
-    const char *argv[16] = {h->bin, "uninstall",          release,    "--namespace",
-                            ns,     "--ignore-not-found", "--timeout"};
+    const char *args[] = {"uninstall", release, "--namespace", ns, "--ignore-not-found", NULL};
     struct sp_proc_result res;
-    size_t n = 7;
     enum sp_err err;
 
-    snprintf(timeout, sizeof(timeout), "%llds", (long long)(h->timeout_ms / 1000));
-    argv[n++] = timeout;
-    if (h->kubeconfig) {
-        argv[n++] = "--kubeconfig";
-        argv[n++] = h->kubeconfig;
-    }
-    argv[n] = NULL;
-    err = run(h, "uninstall", argv, &res);
+    err = run(h, "uninstall", args, &res);
     sp_proc_result_release(&res);
     return err;
 }

@@ -22,14 +22,7 @@ t_pid=""
 t_lease="sp-api-$t_run"
 : >"$t_tmp/stores"
 
-if [ ! -x "$orch_bin" ]; then
-	make -s -C "$root/orchestrator" >/dev/null || {
-		echo "not ok - orchestrator builds"
-		exit 1
-	}
-fi
-kubectl apply -f "$root/charts/platform/crds/stores.yaml" >/dev/null
-kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
+orch_prepare "$orch_bin"
 
 ALICE="alice-$(openssl rand -hex 16)"
 BOB="bob-$(openssl rand -hex 16)"
@@ -76,11 +69,7 @@ api_start() {
 		--controller-class="api-$t_run" \
 		"$@" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
 	t_pid=$!
-	for _ in $(seq 1 100); do
-		API_PORT=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$t_tmp/stderr.log" 2>/dev/null | head -n1)
-		[ -n "$API_PORT" ] && break
-		sleep 0.1
-	done
+	API_PORT=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 	API="http://127.0.0.1:$API_PORT"
 	wait_for 10 curl -sf "$API/readyz" >/dev/null
 }

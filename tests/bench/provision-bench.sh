@@ -54,12 +54,7 @@ chmod +x "$t_tmp/helm-timed"
 	"${t_cred_flags[@]}" --tokens-file="$t_tmp/tokens" >"$t_tmp/orch.metrics" 2>"$t_tmp/orch.log" &
 pid=$!
 t_pids+=("$pid")
-port=""
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$t_tmp/orch.log" | head -n1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+port=$(orch_port "$t_tmp/orch.log" "$pid")
 api="http://127.0.0.1:$port"
 wait_for 20 curl -sf "$api/readyz" >/dev/null || { echo "orchestrator not ready"; tail "$t_tmp/orch.log"; exit 1; }
 # the controller runs once this replica holds the Lease

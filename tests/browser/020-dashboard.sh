@@ -64,18 +64,11 @@ done
 check "the dashboard builds" bash -c "cd '$root/dashboard' && npm run --silent build >'$t_tmp/build.log' 2>&1 || { cat '$t_tmp/build.log'; exit 1; }"
 sed -n 's/^\(dashboard: built.*\|  total.*\)/# \1/p' "$t_tmp/build.log"
 
-if [ ! -x "$orch_bin" ]; then
-	make -s -C "$root/orchestrator" >/dev/null 2>&1 || {
-		echo "not ok - the orchestrator builds"
-		exit 1
-	}
-fi
+orch_prepare "$orch_bin"
 if ! grep -q -- '--listen' <<<"$("$orch_bin" --help 2>&1)"; then
 	echo "not ok - the orchestrator serves the API (no --listen flag in $orch_bin)"
 	exit 1
 fi
-kubectl apply -f "$root/charts/platform/crds/stores.yaml" >/dev/null
-kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
 
 # --- the orchestrator: API, dashboard and controller ---------------------------------------
 user_a="ann-$t_run"
@@ -116,13 +109,7 @@ max_stores=3
 	--sse-heartbeat=5s \
 	"${dash_flags[@]}" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
 t_pid=$!
-port=""
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$t_tmp/stderr.log" 2>/dev/null | head -n1)
-	[ -n "$port" ] && break
-	kill -0 "$t_pid" 2>/dev/null || break
-	sleep 0.1
-done
+port=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 if [ -z "$port" ]; then
 	echo "not ok - the orchestrator starts and listens"
 	tail -n 20 "$t_tmp/stderr.log" | sed 's/^/    # /'

@@ -61,12 +61,7 @@ token="chaos-$(openssl rand -hex 16)"
 printf '%s tester user\n' "$token" >"$t_tmp/tokens"
 orch_start load "${flags[@]}" --tokens-file="$t_tmp/tokens"
 pid=$ORCH_PID
-port=""
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*API listening on .* (port \([0-9]*\)).*/\1/p' "$t_tmp/load.log" | head -n1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+port=$(orch_port "$t_tmp/load.log" "$pid")
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" >"$t_tmp/auth.lua"
 wrk -t1 -c16 -d"${CHAOS_WRK_SECONDS:-20}s" -s "$t_tmp/auth.lua" "http://127.0.0.1:$port/api/v1/stores" >"$t_tmp/wrk.txt" 2>&1 &
 wrk_pid=$!

@@ -37,14 +37,7 @@ t_tmp=$(mktemp -d /tmp/sp-it-XXXXXX)
 t_run="r$RANDOM$RANDOM"
 t_pids=()
 
-if [ ! -x "$orch_bin" ]; then
-	make -s -C "$root/orchestrator" >/dev/null || {
-		echo "not ok - orchestrator builds"
-		exit 1
-	}
-fi
-kubectl apply -f "$root/charts/platform/crds/stores.yaml" >/dev/null
-kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
+orch_prepare "$orch_bin"
 
 case "${SP_TEST_CHART:-auto}" in
 fixture) chart_dir="$root/tests/fixtures/charts" ;;
