@@ -42,6 +42,8 @@ static const struct flag flags[] = {
     F("backoff", DUR, backoff_ms, "first retry delay after an error (doubles per failure)"),
     F("backoff-max", DUR, backoff_cap_ms, "longest retry delay"),
     F("provision-timeout", DUR, provision_timeout_ms, "time a store may take to become Ready"),
+    F("watch-namespaces", BOOL, watch_namespaces,
+      "watch a provisioning store's namespace to notice readiness at once (else poll only)"),
     F("max-provisioning", INT, max_provisioning,
       "stores provisioning at once; the rest wait in Pending (0: no limit)"),
     F("base-domain", STR, base_domain, "stores are served at <name>.<base-domain>"),
@@ -108,6 +110,7 @@ void sp_config_defaults(struct sp_config *cfg)
     cfg->backoff_cap_ms = (int64_t)5 * 60000;
     cfg->provision_timeout_ms = (int64_t)10 * 60000;
     cfg->max_provisioning = 5;
+    cfg->watch_namespaces = true;
     cfg->base_domain = "localtest.me";
     cfg->ingress_class = "nginx";
     cfg->cluster_issuer = "";

@@ -32,6 +32,7 @@ struct sp_config {
     int64_t backoff_cap_ms;
     int64_t provision_timeout_ms;
     int max_provisioning;
+    bool watch_namespaces;
 
     const char *base_domain;
     const char *ingress_class;

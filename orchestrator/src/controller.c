@@ -43,6 +43,13 @@ static void on_store(void *ud, const char *type, const json_t *obj)
         sp_queue_add(c->q, name);
 }
 
+/* The reconciler's kick: soon, and a burst of changes makes one look. */
+static void kick(void *ud, const char *store)
+{
+    struct sp_controller *c = ud;
+    sp_queue_add_after(c->q, store, 50);
+}
+
 static void enqueue_all(struct sp_controller *c)
 {
     json_t *all = sp_cache_list(c->cache), *o;
@@ -106,6 +113,7 @@ struct sp_controller *sp_controller_new(struct sp_reconciler *r, struct sp_cache
                                     SP_GAUGE, NULL, 0);
     c->m_phase = sp_metric_register("storeplatform_stores", "Stores by phase", SP_GAUGE, NULL, 0);
     sp_cache_subscribe(cache, (struct sp_cache_subscriber){.fn = on_store, .ud = c});
+    sp_reconciler_set_kick(r, kick, c);
     sp_metrics_add_collector(collect, c);
     return c;
 }
@@ -240,6 +248,7 @@ void sp_controller_free(struct sp_controller *c)
         pthread_join(c->workers[i], NULL);
     if (c->resync_started)
         pthread_join(c->resync, NULL);
+    sp_reconciler_set_kick(c->r, NULL, NULL); /* its watches kick into c->q */
     free(c->workers);
     sp_queue_free(c->q);
     pthread_mutex_destroy(&c->gate_lock);

@@ -147,6 +147,7 @@ int main(int argc, char **argv)
                            .provision_timeout_ms = cfg.provision_timeout_ms,
                            .poll_ms = cfg.poll_ms,
                            .max_provisioning = cfg.max_provisioning,
+                           .watch_namespaces = cfg.watch_namespaces,
                        });
 
     {

@@ -91,13 +91,85 @@ void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
     m_duration();
 }
 
+void sp_reconciler_set_kick(struct sp_reconciler *r, sp_reconcile_kick_fn kick, void *ud)
+{
+    if (!kick) {
+        sp_nswatch_free(r->watch);
+        r->watch = NULL;
+    }
+    pthread_mutex_lock(&r->slots_lock);
+    r->kick = kick;
+    r->kick_ud = ud;
+    pthread_mutex_unlock(&r->slots_lock);
+    if (kick && r->cfg.watch_namespaces && !r->watch)
+        r->watch = sp_nswatch_new(r->kube, kick, ud);
+}
+
 void sp_reconciler_release(struct sp_reconciler *r)
 {
+    sp_nswatch_free(r->watch);
     for (size_t i = 0; i < r->n_slots; i++)
         free(r->slots[i]);
     free(r->slots);
+    for (size_t i = 0; i < r->n_waiters; i++)
+        free(r->waiters[i].name);
+    free(r->waiters);
     free(r->rollout);
     pthread_mutex_destroy(&r->slots_lock);
+}
+
+/* Forgets waiters that stopped asking (deleted, failed, or now another replica's). */
+static void waiters_expire(struct sp_reconciler *r, int64_t now)
+{
+    int64_t stale = 3 * r->cfg.poll_ms + 1000;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_waiters; i++) {
+        if (now - r->waiters[i].seen_ms > stale)
+            free(r->waiters[i].name);
+        else
+            r->waiters[k++] = r->waiters[i];
+    }
+    r->n_waiters = k;
+}
+
+/*
+ * Whether name may take one of the free slots now: the waiters queued
+ * longest go first, so a slot goes to the store that asked for it first.
+ * Otherwise name joins (or stays in) the queue. slots_lock held.
+ */
+static bool waiter_turn(struct sp_reconciler *r, const char *name, size_t free_slots)
+{
+    int64_t now = sp_now_ms();
+    size_t pos;
+
+    waiters_expire(r, now);
+    for (pos = 0; pos < r->n_waiters; pos++)
+        if (strcmp(r->waiters[pos].name, name) == 0)
+            break;
+    if (pos < free_slots)
+        return true;
+    if (pos == r->n_waiters) {
+        if (r->n_waiters == r->cap_waiters) {
+            r->cap_waiters = r->cap_waiters ? r->cap_waiters * 2 : 16;
+            r->waiters = sp_realloc(r->waiters, r->cap_waiters * sizeof(*r->waiters));
+        }
+        r->waiters[r->n_waiters++].name = sp_strdup(name);
+    }
+    r->waiters[pos].seen_ms = now;
+    return false;
+}
+
+/* A store that got a slot (or went away) waits no more. slots_lock held. */
+static void waiter_remove(struct sp_reconciler *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_waiters; i++)
+        if (strcmp(r->waiters[i].name, name) == 0) {
+            free(r->waiters[i].name);
+            memmove(&r->waiters[i], &r->waiters[i + 1],
+                    (r->n_waiters - i - 1) * sizeof(*r->waiters));
+            r->n_waiters--;
+            return;
+        }
 }
 
 /* Takes a slot for name; force ignores the limit. Returns false when none is free. */
@@ -108,10 +180,14 @@ static bool slot_take(struct sp_reconciler *r, const char *name, bool force)
     for (size_t i = 0; i < r->n_slots; i++)
         if (strcmp(r->slots[i], name) == 0)
             goto out;
-    if (!force && r->cfg.max_provisioning > 0 && r->n_slots >= (size_t)r->cfg.max_provisioning) {
-        ok = false;
-        goto out;
+    if (!force && r->cfg.max_provisioning > 0) {
+        size_t max = (size_t)r->cfg.max_provisioning;
+        if (!waiter_turn(r, name, r->n_slots < max ? max - r->n_slots : 0)) {
+            ok = false;
+            goto out;
+        }
     }
+    waiter_remove(r, name);
     if (r->n_slots == r->cap_slots) {
         r->cap_slots = r->cap_slots ? r->cap_slots * 2 : 16;
         r->slots = sp_realloc(r->slots, r->cap_slots * sizeof(*r->slots));
@@ -145,18 +221,35 @@ static void rollout_give_back(struct sp_reconciler *r, const char *name)
     pthread_mutex_unlock(&r->slots_lock);
 }
 
-/* Gives back the provisioning slot and the rollout slot, whichever name holds. */
+/*
+ * Gives back the provisioning slot and the rollout slot, whichever name
+ * holds; a freed slot kicks the waiters whose turn it now is.
+ */
 static void slot_give_back(struct sp_reconciler *r, const char *name)
 {
+    char *next[8];
+    size_t n_next = 0;
+
     rollout_give_back(r, name);
     pthread_mutex_lock(&r->slots_lock);
+    waiter_remove(r, name);
     for (size_t i = 0; i < r->n_slots; i++)
         if (strcmp(r->slots[i], name) == 0) {
             free(r->slots[i]);
             r->slots[i] = r->slots[--r->n_slots];
+            if (r->kick && r->cfg.max_provisioning > 0) {
+                size_t max = (size_t)r->cfg.max_provisioning;
+                size_t turn = r->n_slots < max ? max - r->n_slots : 0;
+                for (size_t w = 0; w < r->n_waiters && w < turn && n_next < 8; w++)
+                    next[n_next++] = sp_strdup(r->waiters[w].name);
+            }
             break;
         }
     pthread_mutex_unlock(&r->slots_lock);
+    for (size_t i = 0; i < n_next; i++) {
+        r->kick(r->kick_ud, next[i]);
+        free(next[i]);
+    }
 }
 
 size_t sp_reconciler_slots_used(struct sp_reconciler *r)
@@ -581,6 +674,8 @@ static enum sp_err install_release(struct job *j, int64_t since_ms, int64_t *rev
         sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld, chart %s)",
                 j->release, j->engine->chart, (long long)j->s.generation, chart ? chart : "?");
         h.labels = labels;
+        if (j->r->watch) /* its caches would predate what helm changes */
+            sp_nswatch_drop(j->r->watch, j->s.name);
         if (since_ms > 0) {
             int64_t left = j->r->cfg.provision_timeout_ms - (sp_wall_ms() - since_ms);
             if (left < h.timeout_ms)
@@ -660,10 +755,16 @@ static enum sp_err step_release(struct job *j, bool *done)
 
 /* ---- step 4: readiness from the API ---------------------------------------------------- */
 
+/* A collection in the store's namespace: from its watch when loaded, else listed. */
 static json_t *list_in(struct job *j, const char *api, const char *kind, enum sp_err *err)
 {
-    char *path = sp_asprintf("%s/namespaces/%s/%s", api, j->ns, kind);
+    char *path;
     json_t *list = NULL, *items;
+
+    *err = SP_OK;
+    if (j->r->watch && (items = sp_nswatch_items(j->r->watch, j->s.name, api, kind)))
+        return items;
+    path = sp_asprintf("%s/namespaces/%s/%s", api, j->ns, kind);
     *err = sp_kube_get(j->r->kube, path, &list);
     free(path);
     if (*err)
@@ -808,6 +909,9 @@ static enum sp_err check_workloads(struct job *j, bool *ready, char **why, bool 
     *ready = false;
     *why = NULL;
     *hard = false;
+    /* from now on every change in the namespace kicks the store (nswatch.h) */
+    if (j->r->watch)
+        sp_nswatch_want(j->r->watch, j->s.name, j->ns, 3 * j->r->cfg.poll_ms + 5000);
     if (sp_engine_checks(j->engine, "jobs")) {
         items = list_in(j, "/apis/batch/v1", "jobs", &err);
         if (err)
@@ -1101,6 +1205,8 @@ static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
     err = flush(j);
     if (!err)
         err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+    if (!err && j->r->watch)
+        sp_nswatch_drop(j->r->watch, j->s.name);
     if (!err)
         err = sp_helm_rollback(&j->r->helm, j->release, j->ns, j->s.status.upgrade_from_revision);
     if (err) {
@@ -1542,6 +1648,8 @@ enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *req
     free(path);
     if (err == SP_E_NOTFOUND) {
         slot_give_back(r, name);
+        if (r->watch)
+            sp_nswatch_drop(r->watch, name);
         return SP_OK;
     }
     if (err)
@@ -1568,6 +1676,9 @@ enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *req
     /* the status records what happened even when a step failed; a store about to
      * disappear needs none */
     werr = j.s.deleting && !*requeue_ms && !err ? SP_OK : flush(&j);
+    if (r->watch && (j.s.deleting || j.s.status.phase != SP_PHASE_PROVISIONING) &&
+        !j.s.status.upgrading_to)
+        sp_nswatch_drop(r->watch, name); /* nothing to wait for in its namespace */
     if (j.s.deleting && !err && !*requeue_ms && j.s.has_finalizer) {
         sp_event_record(r->kube, name, j.s.uid, "Normal", "Deleted",
                         "the store and its data are gone");

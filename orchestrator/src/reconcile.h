@@ -25,6 +25,13 @@
  * Status is written once per call, and only when it changed; an Event is
  * recorded for each phase transition after the status is stored.
  *
+ * Looking again: a call that waits returns a requeue delay (the poll
+ * interval), but the controller is also told sooner through the kick
+ * callback: while a store waits for its workloads its namespace is watched
+ * (nswatch.h) and every change there kicks it; when a provisioning slot
+ * frees, the stores queued longest for one are kicked, in order. The poll
+ * stays as the fallback when a watch is down.
+ *
  * Thread-safety: one struct sp_reconciler is shared by all workers; it is
  * read-only after sp_reconciler_init() except the provisioning slots and the
  * rollout slot, which slots_lock guards. The controller guarantees one call per name at a time.
@@ -41,6 +48,7 @@
 #include "err.h"
 #include "helm.h"
 #include "kube.h"
+#include "nswatch.h"
 
 struct sp_reconcile_config {
     const char *base_domain; /* hosts are <name>.<base_domain> */
@@ -57,6 +65,16 @@ struct sp_reconcile_config {
     int64_t provision_timeout_ms;
     int64_t poll_ms;      /* how often a provisioning store is looked at */
     int max_provisioning; /* stores provisioning at once; 0 = no limit */
+    bool watch_namespaces; /* watch a waiting store's namespace (else poll only) */
+};
+
+/* Asks the controller to reconcile store soon; must not block. */
+typedef void (*sp_reconcile_kick_fn)(void *ud, const char *store);
+
+/* A store waiting for a provisioning slot (slots_lock). */
+struct sp_slot_waiter {
+    char *name;
+    int64_t seen_ms; /* monotonic: when it last asked; forgotten when it stops asking */
 };
 
 struct sp_reconciler {
@@ -68,12 +86,25 @@ struct sp_reconciler {
     char **slots;                   /* names holding a provisioning slot */
     size_t n_slots, cap_slots;
     char *rollout; /* the store holding the one chart-rollout slot, or NULL (slots_lock) */
+    struct sp_slot_waiter *waiters; /* first come, first served (slots_lock) */
+    size_t n_waiters, cap_waiters;
+    sp_reconcile_kick_fn kick; /* set once before the workers start, or NULL */
+    void *kick_ud;
+    struct sp_nswatch *watch; /* namespace watches, or NULL (poll only) */
 };
 
 void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
                         const struct sp_engines *engines, const struct sp_helm *helm,
                         const struct sp_reconcile_config *cfg);
 void sp_reconciler_release(struct sp_reconciler *r);
+
+/*
+ * Gives the reconciler a way to ask for a store to be looked at again soon,
+ * and starts the namespace watches (cfg.watch_namespaces). Call before any
+ * sp_reconcile(); kick NULL stops the watches (call when no sp_reconcile()
+ * runs any more, before whatever kick uses goes away).
+ */
+void sp_reconciler_set_kick(struct sp_reconciler *r, sp_reconcile_kick_fn kick, void *ud);
 
 /*
  * Gives a slot to every store in stores (an array of Store objects) whose

@@ -88,6 +88,52 @@ static void slots_cap_concurrent_provisioning(void **state)
     json_decref(stores);
 }
 
+static char kicked[8][16];
+static int n_kicked;
+
+static void record_kick(void *ud, const char *store)
+{
+    (void)ud;
+    if (n_kicked < 8)
+        snprintf(kicked[n_kicked++], sizeof(kicked[0]), "%s", store);
+}
+
+static void freed_slots_go_to_the_longest_waiting(void **state)
+{
+    struct sp_reconciler r;
+    struct sp_engines e = {0};
+    struct sp_helm h = {0};
+    struct sp_reconcile_config cfg = {.max_provisioning = 1, .poll_ms = 2000};
+    (void)state;
+    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
+    sp_reconciler_set_kick(&r, record_kick, NULL); /* watch_namespaces off: no threads */
+    n_kicked = 0;
+    assert_true(slot_take(&r, "a", false));
+    assert_false(slot_take(&r, "b", false));
+    assert_false(slot_take(&r, "c", false));
+    assert_false(slot_take(&r, "b", false)); /* asking again keeps its place */
+    assert_int_equal(r.n_waiters, 2);
+    slot_give_back(&r, "a");
+    assert_int_equal(n_kicked, 1); /* the first in line is told at once */
+    assert_string_equal(kicked[0], "b");
+    assert_false(slot_take(&r, "c", false)); /* c came later: b's turn */
+    assert_false(slot_take(&r, "d", false)); /* a newcomer queues behind */
+    assert_true(slot_take(&r, "b", false));
+    assert_int_equal(r.n_waiters, 2);
+    slot_give_back(&r, "b");
+    assert_int_equal(n_kicked, 2);
+    assert_string_equal(kicked[1], "c");
+    /* c stops asking (deleted, or failed): after three poll intervals d goes first */
+    r.waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
+    assert_true(slot_take(&r, "d", false));
+    assert_int_equal(r.n_waiters, 0);
+    /* a forced take (a store already provisioning at a restart) leaves the line */
+    assert_false(slot_take(&r, "x", false));
+    assert_true(slot_take(&r, "x", true));
+    assert_int_equal(r.n_waiters, 0);
+    sp_reconciler_release(&r);
+}
+
 static void rollout_upgrades_outdated_stores_once(void **state)
 {
     (void)state;
@@ -138,6 +184,7 @@ int main(void)
         cmocka_unit_test(tells_permanent_helm_errors),
         cmocka_unit_test(variables_cover_the_environment_and_plan),
         cmocka_unit_test(slots_cap_concurrent_provisioning),
+        cmocka_unit_test(freed_slots_go_to_the_longest_waiting),
         cmocka_unit_test(rollout_upgrades_outdated_stores_once),
         cmocka_unit_test(one_rollout_slot_for_the_controller),
     };
