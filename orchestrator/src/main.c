@@ -13,6 +13,7 @@
  * SIGINT/SIGTERM stop (a running helm gets SIGTERM through its process
  * group, the Lease is released), SIGUSR1 writes the metrics to stdout.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,6 +68,10 @@ int main(int argc, char **argv)
     enum sp_level level;
     enum sp_err err;
     int sig, rc = 1;
+
+    /* glibc gives each new thread its own malloc arena (up to 8 per core); the watch and
+     * HTTP threads would each keep one. Two are plenty for this process. */
+    mallopt(M_ARENA_MAX, 2);
 
     sp_config_defaults(&cfg);
     err = sp_config_parse(&cfg, argc, argv);

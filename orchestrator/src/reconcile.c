@@ -779,6 +779,21 @@ static const char *name_of(const json_t *o)
     return json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
 }
 
+/*
+ * Whether o was created at least `ms` ago; an object whose age is unknown
+ * counts as old. Fresh objects are not asked about their Warning events: they
+ * are still being set up, and looking costs a request per object per look.
+ */
+static bool older_than(const struct job *j, const json_t *o, int64_t ms)
+{
+    int64_t created;
+    const char *t =
+        json_string_value(json_object_get(json_object_get(o, "metadata"), "creationTimestamp"));
+    return !t || !sp_time_parse(t, &created) || j->now - created >= ms;
+}
+
+#define WARNING_AGE_MS 5000
+
 /* The latest Warning event about an object in the namespace, or NULL (caller frees). */
 static char *last_warning(struct job *j, const char *kind, const char *name)
 {
@@ -853,7 +868,7 @@ static char *pod_problem(struct job *j, const json_t *pod, bool *hard)
         }
     }
     {
-        char *w = last_warning(j, "Pod", name_of(pod));
+        char *w = older_than(j, pod, WARNING_AGE_MS) ? last_warning(j, "Pod", name_of(pod)) : NULL;
         char *msg = sp_asprintf("pod %s is not ready%s%s", name_of(pod), w ? ": " : "", w ? w : "");
         free(w);
         return msg;
@@ -956,7 +971,9 @@ static enum sp_err check_workloads(struct job *j, bool *ready, char **why, bool 
             if (phase && strcmp(phase, "Bound") == 0)
                 continue;
             if (!problem) {
-                char *w = last_warning(j, "PersistentVolumeClaim", name_of(o));
+                char *w = older_than(j, o, WARNING_AGE_MS)
+                              ? last_warning(j, "PersistentVolumeClaim", name_of(o))
+                              : NULL;
                 problem = sp_asprintf("volume claim %s is %s%s%s", name_of(o),
                                       phase ? phase : "not bound", w ? ": " : "", w ? w : "");
                 free(w);

@@ -20,7 +20,7 @@
 #
 #   BENCH_N=20 tests/bench/provision-bench.sh
 # For experiments: BENCH_ORCH_FLAGS adds orchestrator flags (e.g. --no-watch-namespaces),
-# BENCH_BASELINE=0 skips the baseline (no ratio then).
+# BENCH_BASELINE=0 skips the baseline (no ratio then), BENCH_KEEP=dir keeps the run's logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -70,6 +70,7 @@ for i in $(seq -w 1 "$n"); do bnames+=("bh$t_run$i"); done
 
 bench_cleanup() {
 	local s
+	[ -z "${BENCH_KEEP:-}" ] || { mkdir -p "$BENCH_KEEP" && cp "$t_tmp"/{helm-times,orch.log,phases} "$BENCH_KEEP/" 2>/dev/null; }
 	for s in "${names[@]}"; do
 		curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $token" "$api/api/v1/stores/$s"
 	done
