@@ -244,12 +244,52 @@ enum sp_err sp_config_parse(struct sp_config *cfg, int argc, char **argv)
     return SP_OK;
 }
 
+/* The default of f as "; default X", or "" when it has none worth printing. */
+static void default_of(const struct sp_config *d, const struct flag *f, char *out, size_t n)
+{
+    const char *p = (const char *)d + f->off;
+    const char *str;
+    int64_t ms;
+
+    out[0] = '\0';
+    switch (f->kind) {
+    case STR:
+        memcpy(&str, p, sizeof(str));
+        if (str && *str)
+            snprintf(out, n, "; default %s", str);
+        break;
+    case INT:
+        snprintf(out, n, "; default %d", *(const int *)(const void *)p);
+        break;
+    case DBL:
+        snprintf(out, n, "; default %g", *(const double *)(const void *)p);
+        break;
+    case DUR:
+        memcpy(&ms, p, sizeof(ms));
+        if (ms % 60000 == 0 && ms)
+            snprintf(out, n, "; default %lldm", (long long)(ms / 60000));
+        else if (ms % 1000 == 0)
+            snprintf(out, n, "; default %llds", (long long)(ms / 1000));
+        else
+            snprintf(out, n, "; default %lldms", (long long)ms);
+        break;
+    case BOOL:
+        if (strcmp(f->name, "help") != 0)
+            snprintf(out, n, "; default %s", *(const bool *)(const void *)p ? "on" : "off");
+        break;
+    }
+}
+
 void sp_config_usage(FILE *out)
 {
-    fprintf(out, "usage: orchestrator [--flag=value ...]\n\nFlags (environment variable):\n");
+    struct sp_config d;
+    sp_config_defaults(&d);
+    fprintf(out,
+            "usage: orchestrator [--flag=value ...]\n\nFlags (environment variable; default):\n");
     for (size_t i = 0; i < N_FLAGS; i++) {
-        char env[64];
+        char env[64], def[200];
         env_name(flags[i].name, env, sizeof(env));
-        fprintf(out, "  --%-24s %s (%s)\n", flags[i].name, flags[i].help, env);
+        default_of(&d, &flags[i], def, sizeof(def));
+        fprintf(out, "  --%-24s %s (%s%s)\n", flags[i].name, flags[i].help, env, def);
     }
 }

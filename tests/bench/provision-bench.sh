@@ -229,6 +229,9 @@ done
 echo "baseline:  ${baseline_ms} ms wall for $n releases; per release p50 $(pct "$t_tmp/btime" 50) ms, p95 $(pct "$t_tmp/btime" 95) ms (helm --wait alone p50 $(pct "$t_tmp/helm-wait" 50) ms)"
 echo "ratio platform/baseline: $ratio"
 result chart "$chart_dir/store"
+default_of() { "$orch_bin" --help 2>&1 | sed -n "s/^  --$1 .*; default \([^)]*\))\$/\1/p"; }
+result workers "$(default_of workers)"
+result max_prov "$(default_of max-provisioning)"
 result n "$n"
 result platform_ms "$platform_ms"
 result ttr_p50 "$(pct "$t_tmp/ttr" 50)"
