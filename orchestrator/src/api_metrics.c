@@ -11,6 +11,7 @@
 #include "util.h"
 
 #define READY_RECHECK_MS 5000
+#define READY_PROBE_MS   2000 /* the API server's answer to /readyz's check, at most */
 
 static void healthz(struct sp_api *api, struct sp_http_req *r)
 {
@@ -30,7 +31,9 @@ static bool api_server_ok(struct sp_api *api)
         return ok;
     }
     pthread_mutex_unlock(&api->ready_lock);
+    sp_kube_thread_deadline(now + READY_PROBE_MS); /* a hung API server: answer, and say so */
     ok = sp_kube_get(api->kube, "/api", NULL) == SP_OK;
+    sp_kube_thread_deadline(0);
     pthread_mutex_lock(&api->ready_lock);
     api->ready_checked_ms = now;
     api->api_reachable = ok;
