@@ -43,13 +43,14 @@ echo "ok - a throw-away control plane comes up"
 export KUBECONFIG="$CLUSTER_DIR/kubeconfig"
 # shellcheck source=../integration/_orchestrator.sh
 . "$(dirname "$0")/../integration/_orchestrator.sh"
-# On failure the control plane's logs go with the orchestrator's (kept by t_cleanup).
+# On failure the control plane's logs go with the orchestrator's (kept by t_cleanup). The
+# control plane goes first: t_cleanup has nothing to delete on it then.
 keep_cluster_logs() {
 	if [ "$t_orch_failed" != 0 ] || [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		cp -r "$kw/logs" "$t_tmp/cluster-logs" 2>/dev/null
 	fi
 }
-trap 'keep_cluster_logs; t_cleanup; cluster_gone' EXIT
+trap 'keep_cluster_logs; cluster_gone; t_cleanup' EXIT
 
 since() { printf '%.1f' "$(echo "$(date +%s.%N) - $1" | bc)"; }
 ms_since() { echo "($(date +%s.%N) - $1) * 1000 / 1" | bc; }
@@ -165,6 +166,7 @@ for r in $(seq 1 "$rounds"); do
 	if [ $((r % 2)) = 1 ]; then kind="API server and etcd"; else kind="API server"; fi
 	inflight=("a$t_run-$r-p1" "a$t_run-$r-p2")
 	created=("a$t_run-$r-n1" "a$t_run-$r-n2")
+	peer_start # ready by the time the hang is over: it needs etcd only
 	# A hung API server first (SIGSTOP: it accepts connections and answers nothing).
 	t_stop=$(date +%s.%N)
 	kill -STOP "$(component_pid kube-apiserver)"
@@ -180,7 +182,6 @@ for r in $(seq 1 "$rounds"); do
 	echo "# round $r (API server hung): the leader stepped down ${stepdown_ms} ms after the stop" \
 		"(renew deadline ${renew_ms} ms); /readyz 503 after ${hung_503_ms} ms"
 
-	peer_start
 	check "round $r: a second API server runs on the same etcd" wait_for 60 peer_ready
 	for s in "${inflight[@]}"; do store_apply "$s"; done
 	check "round $r: helm is installing a new store" wait_fast 60 helm_running "${inflight[0]}"
