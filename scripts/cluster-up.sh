@@ -30,12 +30,24 @@ healthy() {
 
 # A cluster whose processes died (killed, or the machine restarted) keeps its
 # etcd data; kwokctl trusts its pid files, so stale ones are removed first.
+# The dead processes' Leases are in that data too, and the new processes have new
+# identities: kube-controller-manager and kube-scheduler would wait out theirs
+# (15 s), and kwok-controller the nodes' (200 s, kwokctl's
+# --node-lease-duration-seconds; a later try is timed from the old renewal), so
+# no pod would run for minutes. Their holders are dead: the Leases are deleted,
+# and kwok-controller, which has already seen them, is started once more.
 restart() {
+	local pids="$KWOK_WORKDIR/clusters/$name/pids"
 	pkill -9 -f "$KWOK_WORKDIR/clusters/$name/" 2>/dev/null || true
-	rm -f "$KWOK_WORKDIR/clusters/$name"/pids/*.pid
+	rm -f "$pids"/*.pid
 	kwokctl start cluster --name "$name" --timeout 60s >>"$state/create.log" 2>&1 || return 1
-	for _ in $(seq 1 60); do healthy && return 0; sleep 0.5; done
-	return 1
+	for _ in $(seq 1 60); do healthy && break; sleep 0.5; done
+	healthy || return 1
+	kill -9 "$(cat "$pids/kwok-controller.pid")" 2>/dev/null || true
+	rm -f "$pids/kwok-controller.pid"
+	kubectl delete lease -n kube-system kube-controller-manager kube-scheduler --ignore-not-found >/dev/null &&
+		kubectl delete lease -n kube-node-lease --all >/dev/null || return 1
+	kwokctl start cluster --name "$name" --timeout 60s >>"$state/create.log" 2>&1
 }
 
 mkdir -p "$state"

@@ -1,6 +1,7 @@
 /*
- * Probes and metrics: /healthz (the process answers), /readyz (the cache has
- * loaded and the API server answered within the last few seconds) and
+ * Probes and metrics: /healthz (the process answers), /readyz (the cache is in
+ * sync: listed, and its watch has not failed since; and the API server
+ * answered within the last few seconds) and
  * /metrics (Prometheus text format 0.0.4: the controller's families plus the
  * HTTP request counts and latency histogram). Each is also served under
  * /api/v1/. No token needed: they reveal counts, never names or owners.
@@ -10,6 +11,7 @@
 #include "util.h"
 
 #define READY_RECHECK_MS 5000
+#define READY_PROBE_MS   2000 /* the API server's answer to /readyz's check, at most */
 
 static void healthz(struct sp_api *api, struct sp_http_req *r)
 {
@@ -29,7 +31,9 @@ static bool api_server_ok(struct sp_api *api)
         return ok;
     }
     pthread_mutex_unlock(&api->ready_lock);
+    sp_kube_thread_deadline(now + READY_PROBE_MS); /* a hung API server: answer, and say so */
     ok = sp_kube_get(api->kube, "/api", NULL) == SP_OK;
+    sp_kube_thread_deadline(0);
     pthread_mutex_lock(&api->ready_lock);
     api->ready_checked_ms = now;
     api->api_reachable = ok;
@@ -40,7 +44,9 @@ static bool api_server_ok(struct sp_api *api)
 static void readyz(struct sp_api *api, struct sp_http_req *r)
 {
     if (!sp_cache_synced(api->cache))
-        sp_http_error(r, 503, "not_ready", NULL, "the store cache has not loaded yet");
+        sp_http_error(r, 503, "not_ready", NULL,
+                      "the store cache is not in sync with the API server (loading, or "
+                      "reconnecting)");
     else if (!api_server_ok(api))
         sp_http_error(r, 503, "not_ready", NULL, "the Kubernetes API server does not answer");
     else

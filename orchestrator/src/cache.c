@@ -3,6 +3,12 @@
  * loop. A read-write lock guards the map and the resource version; the map
  * only ever holds objects nobody modifies, so readers can keep references
  * after the lock is released.
+ *
+ * A watch the server ends (its timeoutSeconds) is resumed from the last
+ * resourceVersion. A watch that fails (the API server went away, answered an
+ * error) leaves the cache out of sync: whatever changed meanwhile is learned
+ * by listing again, and until that list succeeds sp_cache_synced() is false,
+ * so /readyz does not call a stale cache ready.
  */
 #include "cache.h"
 
@@ -14,7 +20,8 @@
 #include "log.h"
 #include "util.h"
 
-#define MAX_SUBSCRIBERS 8
+#define MAX_SUBSCRIBERS  8
+#define WATCH_HEALTHY_MS 10000 /* a watch that lasted this long was connected */
 
 struct sp_cache {
     struct sp_kube *k;
@@ -74,6 +81,16 @@ static void set_rv(struct sp_cache *c, const json_t *obj)
     }
 }
 
+static void set_synced(struct sp_cache *c, bool synced)
+{
+    pthread_mutex_lock(&c->sync_lock);
+    pthread_rwlock_wrlock(&c->lock);
+    c->synced = synced;
+    pthread_rwlock_unlock(&c->lock);
+    pthread_cond_broadcast(&c->sync_cond);
+    pthread_mutex_unlock(&c->sync_lock);
+}
+
 static enum sp_err relist(struct sp_cache *c)
 {
     json_t *list = NULL, *items, *obj, *old, *gone = json_array();
@@ -114,12 +131,7 @@ static enum sp_err relist(struct sp_cache *c)
     {
         notify(c, "DELETED", obj);
     }
-    pthread_mutex_lock(&c->sync_lock);
-    pthread_rwlock_wrlock(&c->lock);
-    c->synced = true;
-    pthread_rwlock_unlock(&c->lock);
-    pthread_cond_broadcast(&c->sync_cond);
-    pthread_mutex_unlock(&c->sync_lock);
+    set_synced(c, true);
     sp_debug(NULL, "cache", "listed %zu objects of %s", json_array_size(items), c->path);
     json_decref(old);
     json_decref(gone);
@@ -153,10 +165,12 @@ static void *run(void *arg)
     while (!atomic_load(&c->stop)) {
         enum sp_err err;
         char *rv;
+        int64_t watched_at;
         if (need_list) {
             err = relist(c);
             if (err) {
                 sp_warn(NULL, "cache", "list %s failed: %s", c->path, sp_errmsg());
+                set_synced(c, false);
                 goto wait;
             }
             need_list = false;
@@ -164,6 +178,7 @@ static void *run(void *arg)
         pthread_rwlock_rdlock(&c->lock);
         rv = sp_strdup(c->rv);
         pthread_rwlock_unlock(&c->lock);
+        watched_at = sp_now_ms();
         err = sp_kube_watch(c->k, c->path, c->selector, rv, 240, on_event, c, &c->stop);
         free(rv);
         if (err == SP_OK) {
@@ -178,6 +193,12 @@ static void *run(void *arg)
             continue;
         }
         sp_warn(NULL, "cache", "watch %s failed: %s", c->path, sp_errmsg());
+        if (sp_cache_synced(c))
+            sp_info(NULL, "cache", "%s out of sync until listed again", c->path);
+        set_synced(c, false);
+        need_list = true;
+        if (sp_now_ms() - watched_at >= WATCH_HEALTHY_MS)
+            pause = 500; /* it had been working: a new outage, a fresh back-off */
     wait:
         for (int64_t t = 0; t < pause && !atomic_load(&c->stop); t += 100)
             sp_sleep_ms(100);

@@ -1,8 +1,9 @@
 /*
  * A watch-fed cache of one cluster-scoped collection (the Stores): LIST,
- * then WATCH from the list's resourceVersion with bookmarks; reconnects
- * after a dropped stream, relists after 410 Gone. Readers (the controller,
- * later every API request) read memory only, never the API server.
+ * then WATCH from the list's resourceVersion with bookmarks; resumes a watch
+ * the server ended, lists again after a failed watch (the API server went
+ * away) or 410 Gone. Readers (the controller, later every API request) read
+ * memory only, never the API server.
  *
  * Objects in the cache are immutable jansson trees shared by reference
  * (jansson reference counts are atomic): sp_cache_get() and sp_cache_list()
@@ -43,7 +44,10 @@ SP_MUST enum sp_err sp_cache_start(struct sp_cache *c);
 /* Stops the thread (waits for it) and frees everything. */
 void sp_cache_free(struct sp_cache *c);
 
-/* True once the first LIST has been loaded. */
+/*
+ * True while the cache is in sync: a LIST has been loaded and no watch has
+ * failed since (false from a failed watch until the next LIST succeeds).
+ */
 bool sp_cache_synced(struct sp_cache *c);
 /* Waits until synced, at most timeout_ms; returns sp_cache_synced(). */
 bool sp_cache_wait_synced(struct sp_cache *c, int64_t timeout_ms);

@@ -32,6 +32,8 @@ struct sp_kube {
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static _Thread_local int64_t thread_deadline_ms; /* see sp_kube_thread_deadline(); 0: none */
+
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -88,6 +90,11 @@ void sp_kube_free(struct sp_kube *k)
 const struct sp_kubeconfig *sp_kube_config(const struct sp_kube *k)
 {
     return &k->cfg;
+}
+
+void sp_kube_thread_deadline(int64_t deadline_ms)
+{
+    thread_deadline_ms = deadline_ms;
 }
 
 char *sp_kube_escape(const char *s)
@@ -278,16 +285,26 @@ enum sp_err sp_kube_request(struct sp_kube *k, const char *method, const char *p
         struct curl_slist *hdrs;
         CURL *h;
         CURLcode cc;
-        long code = 0;
+        long code = 0, timeout_ms = k->opt.timeout_ms;
         curl_off_t retry_after = 0;
 
         rate_wait(k);
+        if (thread_deadline_ms) {
+            int64_t left = thread_deadline_ms - sp_now_ms();
+            if (left <= 0) {
+                err =
+                    sp_fail(SP_E_TIMEOUT, "%s %s: the caller's deadline has passed", method, path);
+                break;
+            }
+            if (left < timeout_ms)
+                timeout_ms = (long)left;
+        }
         h = thread_handle(k);
         hdrs = setup(k, h, path, body ? (content_type ? content_type : "application/json") : NULL);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         if (payload)
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->opt.timeout_ms);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
         cc = curl_easy_perform(h);

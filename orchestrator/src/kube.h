@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "kubeconfig.h"
@@ -35,6 +36,15 @@ SP_MUST enum sp_err sp_kube_new(struct sp_kubeconfig *cfg, const struct sp_kube_
 void sp_kube_free(struct sp_kube *k);
 /* The configuration in use (owned by k). */
 const struct sp_kubeconfig *sp_kube_config(const struct sp_kube *k);
+
+/*
+ * Bounds every request the calling thread makes from now on (watches excepted):
+ * it ends by deadline_ms (sp_now_ms() clock), and fails at once with
+ * SP_E_TIMEOUT when that has passed; 0 removes the bound, leaving the client's
+ * timeout. For a thread that must act by a time whatever the API server does:
+ * a leader that cannot renew steps down by its renew deadline, a probe answers.
+ */
+void sp_kube_thread_deadline(int64_t deadline_ms);
 
 /*
  * One request. path starts with "/api" or "/apis" and may carry a query.

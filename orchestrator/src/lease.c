@@ -3,7 +3,9 @@
  * GET the Lease; create it when absent; renew it when held; take it over when
  * it has not changed for its duration. "Not changed" is judged by the
  * resourceVersion this replica last saw and the local monotonic time it saw
- * it, never by comparing clocks of different machines.
+ * it, never by comparing clocks of different machines. Every request of the
+ * loop ends by the renew deadline (sp_kube_thread_deadline()), so a leader
+ * steps down in time even when the API server stops answering.
  */
 #include "lease.h"
 
@@ -128,6 +130,10 @@ static void *run(void *arg)
     struct sp_lease *l = arg;
 
     while (!atomic_load(&l->stop)) {
+        /* No request outlives the renew deadline: a leader whose API server hangs must still
+         * step down before another replica may take over (the client's own timeout is 30 s). */
+        sp_kube_thread_deadline((atomic_load(&l->leader) ? l->renewed_at : sp_now_ms()) +
+                                l->renew_deadline_ms);
         if (attempt(l)) {
             l->renewed_at = sp_now_ms();
             set_leader(l, true);
@@ -191,6 +197,7 @@ void sp_lease_stop(struct sp_lease *l)
     if (atomic_load(&l->leader)) {
         /* release: an empty holder lets the next candidate take over at once */
         json_t *cur = NULL;
+        sp_kube_thread_deadline(sp_now_ms() + l->renew_deadline_ms);
         if (sp_kube_get(l->k, l->path, &cur) == SP_OK) {
             json_t *spec = json_object_get(cur, "spec");
             const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
@@ -201,6 +208,7 @@ void sp_lease_stop(struct sp_lease *l)
             }
         }
         json_decref(cur);
+        sp_kube_thread_deadline(0);
         set_leader(l, false);
     }
     free(l->seen_rv);

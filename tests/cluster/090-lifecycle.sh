@@ -30,6 +30,9 @@ pkill -9 -f "$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/bin/"
 sleep 0.5
 check "cluster-up starts a cluster whose processes died" "$root/scripts/cluster-up.sh"
 check "and its data survived" kc get configmap survives -n default
+kc create deployment after-restart --image=pause -n default >/dev/null
+check "and runs pods at once (the dead processes' Leases do not hold it up)" \
+	kc wait --for=condition=Available deployment/after-restart -n default --timeout=30s
 
 kc apply -f - >/dev/null <<'YAML'
 apiVersion: v1
