@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +105,68 @@ void sp_http_observe(const char *route, const char *method, int status, double s
 
 /* ---- answers ------------------------------------------------------------------------ */
 
+struct sp_http_body {
+    atomic_size_t refs;
+    size_t len;
+    char data[]; /* len bytes and a NUL */
+};
+
+struct sp_http_body *sp_http_body_new(const void *data, size_t len)
+{
+    struct sp_http_body *b = sp_malloc(sizeof(*b) + len + 1);
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    if (len)
+        memcpy(b->data, data, len);
+    b->data[len] = '\0';
+    return b;
+}
+
+struct sp_http_body *sp_http_body_ref(struct sp_http_body *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void sp_http_body_unref(struct sp_http_body *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
+}
+
+size_t sp_http_body_len(const struct sp_http_body *b)
+{
+    return b->len;
+}
+
+/* libmicrohttpd's free callback of a response made from a shared body. */
+static void body_done(void *cls)
+{
+    sp_http_body_unref(cls);
+}
+
+/* Forgets any answer body set so far. */
+static void answer_reset(struct sp_http_req *req)
+{
+    sp_buf_reset(&req->out);
+    sp_http_body_unref(req->shared);
+    req->shared = NULL;
+}
+
+void sp_http_shared(struct sp_http_req *req, int status, const char *content_type,
+                    struct sp_http_body *body)
+{
+    answer_reset(req);
+    req->status = status;
+    req->content_type = content_type;
+    req->shared = body;
+}
+
 void sp_http_json(struct sp_http_req *req, int status, json_t *body)
 {
     req->status = status;
     req->content_type = "application/json";
-    sp_buf_reset(&req->out);
+    answer_reset(req);
     if (body) {
         char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(body);
@@ -149,7 +207,7 @@ void sp_http_error(struct sp_http_req *req, int status, const char *code, const 
     va_end(ap);
     req->status = status;
     req->content_type = "application/json";
-    sp_buf_reset(&req->out);
+    answer_reset(req);
     sp_http_error_json(&req->out, code, field, msg);
     if (!req->audit_detail)
         req->audit_detail = sp_strdup(msg);
@@ -461,6 +519,7 @@ static void req_free(struct conn_state *cs)
     struct sp_http_req *r = &cs->req;
     sp_buf_release(&r->body);
     sp_buf_release(&r->out);
+    sp_http_body_unref(r->shared);
     for (int i = 0; i < r->n_headers; i++)
         free(r->headers[i].value);
     free(r->audit_store);
@@ -526,6 +585,11 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
         resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
         if (resp)
             r->fd = -1; /* closed by libmicrohttpd */
+    } else if (r->shared) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            r->shared->len, r->shared->data, body_done, r->shared);
+        if (resp)
+            r->shared = NULL; /* libmicrohttpd's reference now, dropped by body_done */
     } else {
         size_t len = r->out.len;
         char *data = sp_buf_detach(&r->out);

@@ -31,6 +31,22 @@
 struct sp_api;
 struct MHD_Connection;
 
+/*
+ * An answer body built once and sent by many requests (a rendered list):
+ * immutable, reference counted with atomic counts, freed by the last
+ * sp_http_body_unref(). libmicrohttpd sends it from its own bytes, so a
+ * request that answers with it copies nothing in user space.
+ */
+struct sp_http_body;
+
+/* A body holding a copy of data; the caller owns the one reference. */
+struct sp_http_body *sp_http_body_new(const void *data, size_t len);
+/* Takes another reference; returns b. */
+struct sp_http_body *sp_http_body_ref(struct sp_http_body *b);
+/* Drops a reference (NULL is ignored). */
+void sp_http_body_unref(struct sp_http_body *b);
+size_t sp_http_body_len(const struct sp_http_body *b);
+
 #define SP_HTTP_MAX_HEADERS 4
 
 /* One request and its answer; owned by the server for the connection's request. */
@@ -49,7 +65,8 @@ struct sp_http_req {
     /* the answer, set by the handler */
     int status;
     struct sp_buf out;
-    const char *content_type; /* static string; default application/json */
+    struct sp_http_body *shared; /* sent instead of out when set (a reference, owned) */
+    const char *content_type;    /* static string; default application/json */
     struct {
         const char *name; /* static string */
         char *value;      /* owned */
@@ -89,6 +106,9 @@ struct sp_route {
 
 /* Answers status with body (stolen; NULL for an empty body). */
 void sp_http_json(struct sp_http_req *req, int status, json_t *body);
+/* Answers status with a shared body (the caller's reference is stolen). */
+void sp_http_shared(struct sp_http_req *req, int status, const char *content_type,
+                    struct sp_http_body *body);
 /* Answers an error; field may be NULL or "". message is a format. */
 void sp_http_error(struct sp_http_req *req, int status, const char *code, const char *field,
                    const char *fmt, ...) SP_PRINTF(5, 6);
