@@ -134,6 +134,11 @@ void sp_http_body_unref(struct sp_http_body *b)
         free(b);
 }
 
+const char *sp_http_body_data(const struct sp_http_body *b)
+{
+    return b->data;
+}
+
 size_t sp_http_body_len(const struct sp_http_body *b)
 {
     return b->len;

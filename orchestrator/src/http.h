@@ -45,6 +45,8 @@ struct sp_http_body *sp_http_body_new(const void *data, size_t len);
 struct sp_http_body *sp_http_body_ref(struct sp_http_body *b);
 /* Drops a reference (NULL is ignored). */
 void sp_http_body_unref(struct sp_http_body *b);
+/* Its bytes (NUL-terminated, valid while a reference is held) and their number. */
+const char *sp_http_body_data(const struct sp_http_body *b);
 size_t sp_http_body_len(const struct sp_http_body *b);
 
 #define SP_HTTP_MAX_HEADERS 4
