@@ -94,7 +94,7 @@ static struct sp_http_body *render_list(struct sp_api *api, const struct sp_user
     sp_buf_addf(&out, "],\"count\":%zu}\n", n);
     json_decref(all);
     sp_api_views_sweep(api->views, epoch);
-    body = sp_http_body_new(out.data, out.len);
+    body = sp_http_body_new(out.data, out.len, "application/json");
     sp_buf_release(&out);
     return body;
 }
@@ -119,7 +119,7 @@ static void list(struct sp_api *api, struct sp_http_req *r)
         body = render_list(api, &r->user, key.owner);
         sp_api_views_list_put(api->views, &key, gen, sp_http_body_ref(body));
     }
-    sp_http_shared(r, 200, "application/json", body);
+    sp_http_shared(r, 200, body);
 }
 
 static void get(struct sp_api *api, struct sp_http_req *r)

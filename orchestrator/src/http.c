@@ -105,20 +105,42 @@ void sp_http_observe(const char *route, const char *method, int status, double s
 
 /* ---- answers ------------------------------------------------------------------------ */
 
+/*
+ * A shared body also carries the whole response libmicrohttpd sends for it
+ * (bytes, Content-Type and the API's headers), built once: a request answered
+ * with it only queues that response, which libmicrohttpd allows any number
+ * of connections to do at once. The response owns the memory: the last
+ * reference dropped destroys it, and libmicrohttpd frees the body when the
+ * last connection sending it is done (body_free).
+ */
 struct sp_http_body {
     atomic_size_t refs;
+    struct MHD_Response *resp; /* NULL if it could not be made: built per request then */
+    const char *content_type;
     size_t len;
     char data[]; /* len bytes and a NUL */
 };
 
-struct sp_http_body *sp_http_body_new(const void *data, size_t len)
+static void api_headers(struct MHD_Response *resp, const char *content_type, bool api,
+                        const struct sp_http_req *r);
+
+static void body_free(void *cls)
+{
+    free(cls);
+}
+
+struct sp_http_body *sp_http_body_new(const void *data, size_t len, const char *content_type)
 {
     struct sp_http_body *b = sp_malloc(sizeof(*b) + len + 1);
     atomic_init(&b->refs, 1);
+    b->content_type = content_type;
     b->len = len;
     if (len)
         memcpy(b->data, data, len);
     b->data[len] = '\0';
+    b->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, body_free, b);
+    if (b->resp)
+        api_headers(b->resp, content_type, true, NULL);
     return b;
 }
 
@@ -130,7 +152,11 @@ struct sp_http_body *sp_http_body_ref(struct sp_http_body *b)
 
 void sp_http_body_unref(struct sp_http_body *b)
 {
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (b->resp)
+        MHD_destroy_response(b->resp); /* body_free() runs once no connection sends it */
+    else
         free(b);
 }
 
@@ -144,7 +170,7 @@ size_t sp_http_body_len(const struct sp_http_body *b)
     return b->len;
 }
 
-/* libmicrohttpd's free callback of a response made from a shared body. */
+/* libmicrohttpd's free callback of a response made per request from a shared body. */
 static void body_done(void *cls)
 {
     sp_http_body_unref(cls);
@@ -158,12 +184,11 @@ static void answer_reset(struct sp_http_req *req)
     req->shared = NULL;
 }
 
-void sp_http_shared(struct sp_http_req *req, int status, const char *content_type,
-                    struct sp_http_body *body)
+void sp_http_shared(struct sp_http_req *req, int status, struct sp_http_body *body)
 {
     answer_reset(req);
     req->status = status;
-    req->content_type = content_type;
+    req->content_type = body->content_type;
     req->shared = body;
 }
 
@@ -552,21 +577,28 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
-static void add_headers(struct MHD_Response *resp, struct sp_http_req *r, bool api)
+/*
+ * The headers of every answer: content_type (NULL: JSON), the security
+ * headers, Cache-Control (no-store for the API, no-cache for files) unless
+ * the handler set its own, then the handler's headers (r may be NULL: none).
+ */
+static void api_headers(struct MHD_Response *resp, const char *content_type, bool api,
+                        const struct sp_http_req *r)
 {
-    MHD_add_response_header(resp, "Content-Type",
-                            r->content_type ? r->content_type : "application/json");
+    int n = r ? r->n_headers : 0;
+    bool own_cache = false;
+
+    MHD_add_response_header(resp, "Content-Type", content_type ? content_type : "application/json");
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-    bool own_cache = false;
-    for (int i = 0; i < r->n_headers; i++)
+    for (int i = 0; i < n; i++)
         own_cache |= strcasecmp(r->headers[i].name, "Cache-Control") == 0;
     if (!own_cache)
         MHD_add_response_header(resp, "Cache-Control", api ? "no-store" : "no-cache");
-    for (int i = 0; i < r->n_headers; i++)
+    for (int i = 0; i < n; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 }
 
@@ -578,6 +610,15 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
     bool api = r->fd < 0 && !r->static_data;
     (void)h;
 
+    if (r->status == 0)
+        r->status = 500;
+    if (r->shared && r->shared->resp && r->n_headers == 0 &&
+        r->content_type == r->shared->content_type) {
+        /* the prepared response; the request's reference keeps it until on_completed() */
+        ret = MHD_queue_response(c, (unsigned)r->status, r->shared->resp);
+        cs->answered = true;
+        return ret;
+    }
     if (r->stream) {
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, r->stream, r->stream_cls,
                                                  r->stream_free);
@@ -605,9 +646,7 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
     }
     if (!resp)
         return MHD_NO;
-    add_headers(resp, r, api);
-    if (r->status == 0)
-        r->status = 500;
+    api_headers(resp, r->content_type, api, r);
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     cs->answered = true;
