@@ -492,6 +492,8 @@ static const struct sp_route *run(struct sp_http *h, struct sp_http_req *r, bool
         return NULL;
     }
     rt = lookup(r, &allow);
+    if (rt)
+        sp_buf_release(&allow); /* methods of routes tried before the one that matched */
     if (!rt) {
         bool api_path = r->segs.n > 0 && strcmp(r->segs.seg[0], "api") == 0;
         if (allow.len) {
