@@ -44,8 +44,10 @@ enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
     api->rl_ip = sp_ratelimit_new(cfg->rate_ip, cfg->rate_burst, RATE_KEYS);
     api->events = sp_events_new(api->cfg.heartbeat_ms);
     api->views = sp_api_views_new();
-    if (cache)
+    if (cache) {
         sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_events_on_change, api->events});
+        sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_api_views_on_change, api->views});
+    }
     *out = api;
     return SP_OK;
 }

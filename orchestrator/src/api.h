@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api_views.h"
 #include "audit.h"
 #include "auth.h"
 #include "cache.h"
@@ -26,7 +27,6 @@
 #include "ratelimit.h"
 
 struct sp_events;
-struct sp_api_views;
 
 struct sp_api_config {
     const char *tokens_file;      /* NULL: nobody can authenticate */
@@ -58,7 +58,7 @@ struct sp_api {
 };
 
 /*
- * Creates the API state and subscribes its event hub to cache (call before
+ * Creates the API state and subscribes its event hub and its views to cache (call before
  * sp_cache_start()). kube, cache and engines are borrowed.
  */
 SP_MUST enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
@@ -71,22 +71,6 @@ void sp_api_free(struct sp_api *api);
 
 /* The API's view of a Store object (borrowed): a new object. */
 json_t *sp_api_store_view(const json_t *obj);
-/*
- * Rendered views (api_views.c): the compact JSON of sp_api_store_view(),
- * kept per Store name and resourceVersion so each version is rendered once.
- * Thread-safe. sp_api_views_append() appends obj's view to out (obj borrowed).
- * A list pass: e = sp_api_views_begin(); append or touch every object of the
- * cache; sp_api_views_sweep(e) then drops the names that pass did not see
- * (unless another pass began meanwhile) and returns how many are kept.
- */
-struct sp_api_views *sp_api_views_new(void);
-void sp_api_views_free(struct sp_api_views *vs);
-void sp_api_views_append(struct sp_api_views *vs, const json_t *obj, struct sp_buf *out);
-void sp_api_views_touch(struct sp_api_views *vs, const json_t *obj);
-uint64_t sp_api_views_begin(struct sp_api_views *vs);
-size_t sp_api_views_sweep(struct sp_api_views *vs, uint64_t epoch);
-size_t sp_api_views_count(struct sp_api_views *vs);
-
 /* The owner (spec.owner) of a Store object, or NULL. */
 const char *sp_api_store_owner(const json_t *obj);
 /* Whether user may see the Store object: the owner or an admin. */

@@ -66,34 +66,60 @@ static size_t owned_by(struct sp_api *api, const char *user)
 }
 
 /*
- * The answers are assembled from rendered views (api_views.c): the same bytes
- * sp_http_json() would write for {"stores":[view...],"count":N}.
+ * The answer for user with the owner filter (NULL: none), assembled from
+ * rendered views (api_views.c): the same bytes sp_http_json() would write for
+ * {"stores":[view...],"count":N}. A new body (one reference, the caller's).
  */
-static void list(struct sp_api *api, struct sp_http_req *r)
+static struct sp_http_body *render_list(struct sp_api *api, const struct sp_user *user,
+                                        const char *owner)
 {
     json_t *all = sp_cache_list(api->cache), *o;
-    const char *owner = sp_http_query(r, "owner");
     uint64_t epoch = sp_api_views_begin(api->views);
+    struct sp_buf out = SP_BUF_INIT;
+    struct sp_http_body *body;
     size_t i, n = 0;
 
-    r->status = 200;
-    r->content_type = "application/json";
-    sp_buf_reset(&r->out);
-    sp_buf_adds(&r->out, "{\"stores\":[");
+    sp_buf_adds(&out, "{\"stores\":[");
     json_array_foreach(all, i, o)
     {
         const char *ow = sp_api_store_owner(o);
-        if (!sp_api_may_see(&r->user, o) || (owner && (!ow || strcmp(ow, owner) != 0))) {
+        if (!sp_api_may_see(user, o) || (owner && (!ow || strcmp(ow, owner) != 0))) {
             sp_api_views_touch(api->views, o);
             continue;
         }
         if (n++)
-            sp_buf_adds(&r->out, ",");
-        sp_api_views_append(api->views, o, &r->out);
+            sp_buf_adds(&out, ",");
+        sp_api_views_append(api->views, o, &out);
     }
-    sp_buf_addf(&r->out, "],\"count\":%zu}\n", n);
+    sp_buf_addf(&out, "],\"count\":%zu}\n", n);
     json_decref(all);
     sp_api_views_sweep(api->views, epoch);
+    body = sp_http_body_new(out.data, out.len, "application/json");
+    sp_buf_release(&out);
+    return body;
+}
+
+/*
+ * Lists are answered with a body built once per cache generation and key
+ * (api_views.h): while no Store changes, a request renders nothing and
+ * copies nothing, whoever asks.
+ */
+static void list(struct sp_api *api, struct sp_http_req *r)
+{
+    const struct sp_api_list_key key = {
+        .all = r->user.role == SP_ROLE_ADMIN,
+        .user = r->user.name,
+        .owner = sp_http_query(r, "owner"),
+    };
+    struct sp_http_body *body;
+    uint64_t gen;
+
+    body = sp_api_views_list_get(api->views, &key, &gen);
+    if (!body) {
+        body = render_list(api, &r->user, key.owner);
+        sp_api_views_list_put(api->views, &key, gen, sp_http_body_ref(body));
+    }
+    sp_http_shared(r, 200, body);
 }
 
 static void get(struct sp_api *api, struct sp_http_req *r)
@@ -182,6 +208,8 @@ static void create(struct sp_api *api, struct sp_http_req *r)
     for (int64_t deadline = sp_now_ms() + api->cfg.create_wait_ms;
          !(seen = sp_cache_get(api->cache, cr.name)) && sp_now_ms() < deadline;)
         sp_sleep_ms(20);
+    /* the cache may not have told its subscribers yet: the client's next list must show it */
+    sp_api_views_invalidate(api->views);
     {
         char *loc = sp_asprintf("/api/v1/stores/%s", cr.name);
         sp_http_header(r, "Location", loc);

@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +50,34 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 
 /* ---- metrics ------------------------------------------------------------------------ */
 
+/*
+ * The two families, registered once: sp_metric_register() scans the registry
+ * under its lock, which every request would otherwise take twice more.
+ */
+static struct sp_metric *requests_family, *duration_family;
+static pthread_once_t families_once = PTHREAD_ONCE_INIT;
+
+static void register_families(void)
+{
+    static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    requests_family = sp_metric_register("storeplatform_http_requests_total",
+                                         "HTTP requests answered, by route, method and status",
+                                         SP_COUNTER, NULL, 0);
+    duration_family = sp_metric_register("storeplatform_http_request_duration_seconds",
+                                         "Time to answer an HTTP request, by route and status",
+                                         SP_HISTOGRAM, b, sizeof(b) / sizeof(b[0]));
+}
+
 static struct sp_metric *m_requests(void)
 {
-    return sp_metric_register("storeplatform_http_requests_total",
-                              "HTTP requests answered, by route, method and status", SP_COUNTER,
-                              NULL, 0);
+    pthread_once(&families_once, register_families);
+    return requests_family;
 }
 
 static struct sp_metric *m_duration(void)
 {
-    static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-    return sp_metric_register("storeplatform_http_request_duration_seconds",
-                              "Time to answer an HTTP request, by route and status", SP_HISTOGRAM,
-                              b, sizeof(b) / sizeof(b[0]));
+    pthread_once(&families_once, register_families);
+    return duration_family;
 }
 
 static const char *method_label(const char *m)
@@ -88,11 +105,98 @@ void sp_http_observe(const char *route, const char *method, int status, double s
 
 /* ---- answers ------------------------------------------------------------------------ */
 
+/*
+ * A shared body also carries the whole response libmicrohttpd sends for it
+ * (bytes, Content-Type and the API's headers), built once: a request answered
+ * with it only queues that response, which libmicrohttpd allows any number
+ * of connections to do at once. The response owns the memory: the last
+ * reference dropped destroys it, and libmicrohttpd frees the body when the
+ * last connection sending it is done (body_free).
+ */
+struct sp_http_body {
+    atomic_size_t refs;
+    struct MHD_Response *resp; /* NULL if it could not be made: built per request then */
+    const char *content_type;
+    size_t len;
+    char data[]; /* len bytes and a NUL */
+};
+
+static void api_headers(struct MHD_Response *resp, const char *content_type, bool api,
+                        const struct sp_http_req *r);
+
+static void body_free(void *cls)
+{
+    free(cls);
+}
+
+struct sp_http_body *sp_http_body_new(const void *data, size_t len, const char *content_type)
+{
+    struct sp_http_body *b = sp_malloc(sizeof(*b) + len + 1);
+    atomic_init(&b->refs, 1);
+    b->content_type = content_type;
+    b->len = len;
+    if (len)
+        memcpy(b->data, data, len);
+    b->data[len] = '\0';
+    b->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, body_free, b);
+    if (b->resp)
+        api_headers(b->resp, content_type, true, NULL);
+    return b;
+}
+
+struct sp_http_body *sp_http_body_ref(struct sp_http_body *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void sp_http_body_unref(struct sp_http_body *b)
+{
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (b->resp)
+        MHD_destroy_response(b->resp); /* body_free() runs once no connection sends it */
+    else
+        free(b);
+}
+
+const char *sp_http_body_data(const struct sp_http_body *b)
+{
+    return b->data;
+}
+
+size_t sp_http_body_len(const struct sp_http_body *b)
+{
+    return b->len;
+}
+
+/* libmicrohttpd's free callback of a response made per request from a shared body. */
+static void body_done(void *cls)
+{
+    sp_http_body_unref(cls);
+}
+
+/* Forgets any answer body set so far. */
+static void answer_reset(struct sp_http_req *req)
+{
+    sp_buf_reset(&req->out);
+    sp_http_body_unref(req->shared);
+    req->shared = NULL;
+}
+
+void sp_http_shared(struct sp_http_req *req, int status, struct sp_http_body *body)
+{
+    answer_reset(req);
+    req->status = status;
+    req->content_type = body->content_type;
+    req->shared = body;
+}
+
 void sp_http_json(struct sp_http_req *req, int status, json_t *body)
 {
     req->status = status;
     req->content_type = "application/json";
-    sp_buf_reset(&req->out);
+    answer_reset(req);
     if (body) {
         char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(body);
@@ -133,7 +237,7 @@ void sp_http_error(struct sp_http_req *req, int status, const char *code, const 
     va_end(ap);
     req->status = status;
     req->content_type = "application/json";
-    sp_buf_reset(&req->out);
+    answer_reset(req);
     sp_http_error_json(&req->out, code, field, msg);
     if (!req->audit_detail)
         req->audit_detail = sp_strdup(msg);
@@ -388,6 +492,8 @@ static const struct sp_route *run(struct sp_http *h, struct sp_http_req *r, bool
         return NULL;
     }
     rt = lookup(r, &allow);
+    if (rt)
+        sp_buf_release(&allow); /* methods of routes tried before the one that matched */
     if (!rt) {
         bool api_path = r->segs.n > 0 && strcmp(r->segs.seg[0], "api") == 0;
         if (allow.len) {
@@ -445,6 +551,7 @@ static void req_free(struct conn_state *cs)
     struct sp_http_req *r = &cs->req;
     sp_buf_release(&r->body);
     sp_buf_release(&r->out);
+    sp_http_body_unref(r->shared);
     for (int i = 0; i < r->n_headers; i++)
         free(r->headers[i].value);
     free(r->audit_store);
@@ -472,21 +579,28 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
-static void add_headers(struct MHD_Response *resp, struct sp_http_req *r, bool api)
+/*
+ * The headers of every answer: content_type (NULL: JSON), the security
+ * headers, Cache-Control (no-store for the API, no-cache for files) unless
+ * the handler set its own, then the handler's headers (r may be NULL: none).
+ */
+static void api_headers(struct MHD_Response *resp, const char *content_type, bool api,
+                        const struct sp_http_req *r)
 {
-    MHD_add_response_header(resp, "Content-Type",
-                            r->content_type ? r->content_type : "application/json");
+    int n = r ? r->n_headers : 0;
+    bool own_cache = false;
+
+    MHD_add_response_header(resp, "Content-Type", content_type ? content_type : "application/json");
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-    bool own_cache = false;
-    for (int i = 0; i < r->n_headers; i++)
+    for (int i = 0; i < n; i++)
         own_cache |= strcasecmp(r->headers[i].name, "Cache-Control") == 0;
     if (!own_cache)
         MHD_add_response_header(resp, "Cache-Control", api ? "no-store" : "no-cache");
-    for (int i = 0; i < r->n_headers; i++)
+    for (int i = 0; i < n; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 }
 
@@ -498,6 +612,15 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
     bool api = r->fd < 0 && !r->static_data;
     (void)h;
 
+    if (r->status == 0)
+        r->status = 500;
+    if (r->shared && r->shared->resp && r->n_headers == 0 &&
+        r->content_type == r->shared->content_type) {
+        /* the prepared response; the request's reference keeps it until on_completed() */
+        ret = MHD_queue_response(c, (unsigned)r->status, r->shared->resp);
+        cs->answered = true;
+        return ret;
+    }
     if (r->stream) {
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, r->stream, r->stream_cls,
                                                  r->stream_free);
@@ -510,6 +633,11 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
         resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
         if (resp)
             r->fd = -1; /* closed by libmicrohttpd */
+    } else if (r->shared) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            r->shared->len, r->shared->data, body_done, r->shared);
+        if (resp)
+            r->shared = NULL; /* libmicrohttpd's reference now, dropped by body_done */
     } else {
         size_t len = r->out.len;
         char *data = sp_buf_detach(&r->out);
@@ -520,9 +648,7 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
     }
     if (!resp)
         return MHD_NO;
-    add_headers(resp, r, api);
-    if (r->status == 0)
-        r->status = 500;
+    api_headers(resp, r->content_type, api, r);
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     cs->answered = true;

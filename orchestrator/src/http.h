@@ -31,6 +31,28 @@
 struct sp_api;
 struct MHD_Connection;
 
+/*
+ * An answer body built once and sent by many requests (a rendered list):
+ * immutable, reference counted with atomic counts, freed after the last
+ * sp_http_body_unref() once no connection is sending it. It comes with its
+ * libmicrohttpd response (its bytes, Content-Type and the API's headers)
+ * made once, so a request answered with it allocates and copies nothing.
+ */
+struct sp_http_body;
+
+/*
+ * A body holding a copy of data, sent as content_type (a static string);
+ * the caller owns the one reference.
+ */
+struct sp_http_body *sp_http_body_new(const void *data, size_t len, const char *content_type);
+/* Takes another reference; returns b. */
+struct sp_http_body *sp_http_body_ref(struct sp_http_body *b);
+/* Drops a reference (NULL is ignored). */
+void sp_http_body_unref(struct sp_http_body *b);
+/* Its bytes (NUL-terminated, valid while a reference is held) and their number. */
+const char *sp_http_body_data(const struct sp_http_body *b);
+size_t sp_http_body_len(const struct sp_http_body *b);
+
 #define SP_HTTP_MAX_HEADERS 4
 
 /* One request and its answer; owned by the server for the connection's request. */
@@ -49,7 +71,8 @@ struct sp_http_req {
     /* the answer, set by the handler */
     int status;
     struct sp_buf out;
-    const char *content_type; /* static string; default application/json */
+    struct sp_http_body *shared; /* sent instead of out when set (a reference, owned) */
+    const char *content_type;    /* static string; default application/json */
     struct {
         const char *name; /* static string */
         char *value;      /* owned */
@@ -89,6 +112,11 @@ struct sp_route {
 
 /* Answers status with body (stolen; NULL for an empty body). */
 void sp_http_json(struct sp_http_req *req, int status, json_t *body);
+/*
+ * Answers status with a shared body (the caller's reference is stolen). With
+ * no header added by sp_http_header(), the body's prepared response is sent.
+ */
+void sp_http_shared(struct sp_http_req *req, int status, struct sp_http_body *body);
 /* Answers an error; field may be NULL or "". message is a format. */
 void sp_http_error(struct sp_http_req *req, int status, const char *code, const char *field,
                    const char *fmt, ...) SP_PRINTF(5, 6);
