@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/_orchestrator.sh"
 
 s="t4-$RANDOM"
-orch_start bad --no-leader-elect --storage-class=no-such-class --provision-timeout=12s
+orch_start bad --no-leader-elect --storage-class=no-such-class --provision-timeout=20s
 pid=$ORCH_PID
 store_apply "$s"
 check "store goes to Failed" wait_for 60 store_is "$s" Failed

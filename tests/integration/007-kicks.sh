@@ -31,8 +31,14 @@ order=$(jq -r 'select(.step == "phase" and (.msg | startswith("Provisioning"))) 
 check "slots went in the order the stores were applied ($order)" test "$order" = "${names[*]}"
 check "each waiting store's namespace was watched" bash -c "
 	for s in ${names[*]}; do grep -q \"\\\"store\\\":\\\"\$s\\\",\\\"step\\\":\\\"nswatch\\\",\\\"msg\\\":\\\"watching\" '$t_tmp/kicks.log' || exit 1; done"
-watches() { kill -USR1 "$pid"; sleep 0.3; awk '/^storeplatform_namespace_watches / {v = $2} END {print v}' "$t_tmp/kicks.metrics"; }
-check "and no watch is left once they are Ready" wait_for 10 test "$(watches)" = 0
+watches() { # the gauge from a fresh metrics dump (SIGUSR1 appends one to stdout)
+	local before
+	before=$(grep -c '^storeplatform_namespace_watches ' "$t_tmp/kicks.metrics")
+	kill -USR1 "$pid"
+	wait_for 5 bash -c "[ \$(grep -c '^storeplatform_namespace_watches ' '$t_tmp/kicks.metrics') -gt $before ]" >/dev/null
+	awk '/^storeplatform_namespace_watches / {v = $2} END {print v}' "$t_tmp/kicks.metrics"
+}
+check "and no watch is left once they are Ready" wait_for 10 test "$(watches)" = 0 || { echo "# watches: $(watches)"; grep nswatch "$t_tmp/kicks.log" | tail -n 20 | cut -c1-200 | sed "s/^/# /"; }
 orch_stop "$pid"
 
 # the control: no namespace watch
