@@ -45,8 +45,9 @@ enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
     api->events = sp_events_new(api->cfg.heartbeat_ms);
     api->views = sp_api_views_new();
     if (cache) {
-        sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_events_on_change, api->events});
+        /* views first: a client told of a change by an event must not list the previous state */
         sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_api_views_on_change, api->views});
+        sp_cache_subscribe(cache, (struct sp_cache_subscriber){sp_events_on_change, api->events});
     }
     *out = api;
     return SP_OK;
