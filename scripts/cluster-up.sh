@@ -5,7 +5,8 @@
 # and an IngressClass "nginx". Writes the kubeconfig to .cluster/kubeconfig.
 #
 # Idempotent: a healthy cluster is left as it is; a stopped one (its processes
-# gone, e.g. after a reboot) is started again; a broken one is recreated.
+# gone, e.g. after a reboot) or one with a component gone is started again; a
+# broken one is recreated.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,19 @@ start=$(date +%s.%N)
 
 healthy() {
 	[ -f "$kubeconfig" ] && kubectl get --raw /readyz --request-timeout=3s >/dev/null 2>&1
+}
+
+# The components kwokctl started that no longer run. kube-controller-manager and
+# kube-scheduler exit when they cannot renew their leader Lease (the API server
+# gone for 10 s), and nothing else starts them again. A dead one may linger as a
+# zombie until init reaps it, so kill -0 would still find it.
+dead_components() {
+	local f state
+	for f in "$KWOK_WORKDIR/clusters/$name"/pids/*.pid; do
+		[ -f "$f" ] || continue
+		state=$(awk '/^State:/ {print $2}' "/proc/$(cat "$f")/status" 2>/dev/null)
+		case $state in "" | Z | X) basename "$f" .pid ;; esac
+	done
 }
 
 # A cluster whose processes died (killed, or the machine restarted) keeps its
@@ -51,10 +65,11 @@ restart() {
 }
 
 mkdir -p "$state"
-if healthy; then
+dead=$(dead_components | paste -sd' ')
+if healthy && [ -z "$dead" ]; then
 	log "control plane already running"
 elif [ -d "$KWOK_WORKDIR/clusters/$name" ] && restart && healthy; then
-	log "restarted the stopped control plane"
+	log "restarted the stopped control plane${dead:+ (not running: $dead)}"
 else
 	if [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
 		log "removing a broken cluster"

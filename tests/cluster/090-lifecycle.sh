@@ -10,7 +10,8 @@ export CLUSTER_NAME="lifecycle-$$" CLUSTER_DIR
 CLUSTER_DIR=$(mktemp -d)/cluster
 trap '"$root/scripts/cluster-down.sh" >/dev/null 2>&1; rm -rf "$(dirname "$CLUSTER_DIR")"' EXIT
 kc() { kubectl --kubeconfig "$CLUSTER_DIR/kubeconfig" "$@"; }
-apiserver_pid() { cat "$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/pids/kube-apiserver.pid"; }
+component_pid() { cat "$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/pids/$1.pid"; }
+apiserver_pid() { component_pid kube-apiserver; }
 ports() { # the TCP ports our processes listen on
 	local pids
 	pids=$(pgrep -f "$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/bin/" | paste -sd'|')
@@ -33,6 +34,14 @@ check "and its data survived" kc get configmap survives -n default
 kc create deployment after-restart --image=pause -n default >/dev/null
 check "and runs pods at once (the dead processes' Leases do not hold it up)" \
 	kc wait --for=condition=Available deployment/after-restart -n default --timeout=30s
+
+kill -9 "$(component_pid kube-controller-manager)"
+check "cluster-up restarts a cluster one of whose components died" "$root/scripts/cluster-up.sh"
+check "and that component runs again" bash -c \
+	"awk '/^State:/ {exit \$2 == \"Z\"}' /proc/\$(cat '$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/pids/kube-controller-manager.pid')/status"
+kc create deployment after-kcm --image=pause -n default >/dev/null
+check "and its controllers work" \
+	kc wait --for=condition=Available deployment/after-kcm -n default --timeout=30s
 
 kc apply -f - >/dev/null <<'YAML'
 apiVersion: v1
