@@ -39,6 +39,22 @@
 #include "util.h"
 
 static atomic_bool stopping;
+/*
+ * Set while this replica must not run helm: stopping, or not the leader. A
+ * replica that loses its Lease (its API server hung, say) while helm runs for
+ * it would otherwise let that helm go on next to the new leader's; proc.c
+ * kills the process group when this turns true.
+ */
+static atomic_bool helm_cancel;
+
+/* The Lease callback: the controller's gate, and helm cancelled while not leading. */
+static void on_leader(void *ud, bool leader)
+{
+    atomic_store(&helm_cancel, !leader || atomic_load(&stopping));
+    if (!leader)
+        sp_warn(NULL, "lease", "not the leader: helm runs of this replica are cancelled");
+    sp_controller_on_leader(ud, leader);
+}
 
 static void dump_metrics(void)
 {
@@ -135,7 +151,7 @@ int main(int argc, char **argv)
                             .kubeconfig = sp_kube_config(kube)->path,
                             .home = helm_home,
                             .timeout_ms = cfg.helm_timeout_ms,
-                            .cancel = &stopping};
+                            .cancel = &helm_cancel};
     sp_reconciler_init(&rec, kube, &engines, &helm,
                        &(struct sp_reconcile_config){
                            .base_domain = cfg.base_domain,
@@ -216,7 +232,7 @@ int main(int argc, char **argv)
                                                        .duration_ms = cfg.lease_duration_ms,
                                                        .renew_deadline_ms = cfg.lease_renew_ms,
                                                        .retry_ms = cfg.lease_retry_ms},
-                             sp_controller_on_leader, ctl, &lease);
+                             on_leader, ctl, &lease);
         if (err)
             goto fail;
         sp_info(NULL, "lease", "candidate %s for lease %s/%s", cfg.leader_identity, ns,
@@ -254,6 +270,7 @@ fail:
     sp_error(NULL, "main", "%s", sp_errmsg());
 out:
     atomic_store(&stopping, true);
+    atomic_store(&helm_cancel, true);
     sp_api_shutdown(api); /* ends the event streams, then the server stops */
     sp_http_stop(http);
     sp_lease_stop(lease);

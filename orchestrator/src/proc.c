@@ -159,7 +159,7 @@ enum sp_err sp_proc_run(const char *const argv[], const char *const envp[], int6
         return sp_fail(result, "'%s' did not finish within %lld s", argv[0],
                        (long long)(timeout_ms / 1000));
     if (result == SP_E_STOPPED)
-        return sp_fail(result, "'%s' cancelled by shutdown", argv[0]);
+        return sp_fail(result, "'%s' cancelled (shutdown, or leadership lost)", argv[0]);
     return result;
 }
 

@@ -27,3 +27,27 @@ check "no helm process of the release is left" wait_for 10 no_helm_left
 check "the orchestrator is still serving" kill -0 "$pid"
 check "its namespace is cleaned up" wait_for 60 ns_gone "$s"
 orch_stop "$pid"
+
+# A leader that loses its Lease while helm runs for it: the helm is cancelled (its process
+# group killed), so it cannot go on next to the new leader's. The Lease is taken over by
+# hand here (another holder, renewed now), as a replica whose API server hung would see it.
+s2="g${t_run}"
+orch_start lose --chart-dir="$root/tests/fixtures/charts-hang" --provision-timeout=5m --helm-timeout=5m
+pid=$ORCH_PID
+check "the leader runs helm, which hangs on the hook" bash -c "
+	$(declare -f wait_for); wait_for 30 grep -q 'acquired leadership' '$t_tmp/lose.log'" &&
+	store_apply "$s2" && check "helm starts" wait_for 30 pgrep -f "upgrade --install store-$s2 "
+taken=$(date +%s%3N)
+kubectl patch lease -n "$t_lease_ns" "$t_lease" --type=merge -p "{\"spec\":{\"holderIdentity\":\"chaos-$t_run\",\"leaseDurationSeconds\":30,\"renewTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)\"}}" >/dev/null
+check "the replica notices it lost the Lease" wait_for 10 grep -q 'lost leadership' "$t_tmp/lose.log"
+no_helm_left2() {
+	local left
+	left=$(pgrep -af "helm.* store-$s2 ")
+	[ -z "$left" ] || return 1
+}
+check "its helm is cancelled: no helm process of the release is left" wait_for 10 no_helm_left2
+printf '# Lease taken -> helm gone: %d ms\n' "$(($(date +%s%3N) - taken))"
+check "the replica keeps running as a follower" kill -0 "$pid"
+orch_stop "$pid"
+# give the Lease back for whoever runs next
+kubectl patch lease -n "$t_lease_ns" "$t_lease" --type=merge -p '{"spec":{"holderIdentity":null}}' >/dev/null
