@@ -110,3 +110,29 @@ orch_port() { # LOGFILE [PID]
 	done
 	return 1
 }
+
+# Chaos and integration invariants about stores (kubectl and helm on the current cluster):
+# installed_once STORE...   each store's release has exactly one revision and no pending record
+# no_orphans PREFIX         no store namespace, PVC or helm release whose store name starts with
+#                           PREFIX is left without its Store (prints the first orphan)
+installed_once() {
+	local s n
+	for s in "$@"; do
+		n=$(helm history "store-$s" -n "store-$s" -o json 2>/dev/null | jq length)
+		[ "$n" = 1 ] || { echo "$s: $n revisions: $(helm history "store-$s" -n "store-$s" 2>&1)"; return 1; }
+		! kubectl get secrets -n "store-$s" -l owner=helm -o jsonpath='{.items[*].metadata.labels.status}' |
+			grep -q pending || { echo "$s: a pending helm record"; return 1; }
+	done
+}
+no_orphans() {
+	local p=$1 s
+	for s in $(kubectl get ns -o name | sed -n "s|^namespace/store-\($p.*\)|\1|p"); do
+		kubectl get store "$s" >/dev/null 2>&1 || { echo "orphan namespace store-$s"; return 1; }
+	done
+	for s in $(kubectl get pvc -A -o jsonpath='{range .items[*]}{.metadata.namespace}{"\n"}{end}' | sed -n "s|^store-\($p.*\)|\1|p" | sort -u); do
+		kubectl get store "$s" >/dev/null 2>&1 || { echo "orphan PVC in store-$s"; return 1; }
+	done
+	for s in $(helm list -A -q | sed -n "s|^store-\($p.*\)|\1|p"); do
+		kubectl get store "$s" >/dev/null 2>&1 || { echo "orphan release store-$s"; return 1; }
+	done
+}

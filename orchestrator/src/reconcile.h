@@ -63,8 +63,8 @@ struct sp_reconcile_config {
     bool storefront_check;
     int64_t storefront_timeout_ms;
     int64_t provision_timeout_ms;
-    int64_t poll_ms;      /* how often a provisioning store is looked at */
-    int max_provisioning; /* stores provisioning at once; 0 = no limit */
+    int64_t poll_ms;       /* how often a provisioning store is looked at */
+    int max_provisioning;  /* stores provisioning at once; 0 = no limit */
     bool watch_namespaces; /* watch a waiting store's namespace (else poll only) */
 };
 

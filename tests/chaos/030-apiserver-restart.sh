@@ -147,15 +147,6 @@ cache_current() { # created... -- deleted...
 all_ready() { local s; for s in "$@"; do store_is "$s" Ready || return 1; done; }
 all_gone() { local s; for s in "$@"; do store_gone "$s" && ns_gone "$s" || return 1; done; }
 helm_running() { pgrep -f "helm.* upgrade --install store-$1 "; }
-installed_once() {
-	local s n
-	for s in "$@"; do
-		n=$(release_revisions "$s")
-		[ "$n" = 1 ] || { echo "$s: $n revisions: $(helm history "store-$s" -n "store-$s" 2>&1)"; return 1; }
-		! kubectl get secrets -n "store-$s" -l owner=helm -o jsonpath='{.items[*].metadata.labels.status}' |
-			grep -q pending || { echo "$s: a pending helm record"; return 1; }
-	done
-}
 
 check "/readyz answers 200 once the cache is loaded" wait_for 30 readyz_is 200
 ready=("a$t_run-0-1" "a$t_run-0-2")
@@ -239,11 +230,5 @@ for r in $(seq 1 "$rounds"); do
 done
 relisted=$(grep -c 'listed [0-9]* objects' "$t_tmp/api.log")
 echo "# the cache listed the Stores $relisted times (the first list included)"
-check "no namespace or release without its Store" bash -c "
-	for ns in \$(kubectl get ns -o name | sed -n 's|^namespace/store-\\(a$t_run-.*\\)|\\1|p'); do
-		kubectl get store \"\$ns\" >/dev/null 2>&1 || { echo \"orphan namespace store-\$ns\"; exit 1; }
-	done
-	for rel in \$(helm list -A -q | sed -n 's|^store-\\(a$t_run-.*\\)|\\1|p'); do
-		kubectl get store \"\$rel\" >/dev/null 2>&1 || { echo \"orphan release store-\$rel\"; exit 1; }
-	done"
+check "no namespace or release without its Store" no_orphans "a$t_run-"
 orch_stop "$pid" # the throw-away control plane goes with everything on it

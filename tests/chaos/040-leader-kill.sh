@@ -56,15 +56,6 @@ phases() { # counts of this run's stores by phase
 	kubectl get stores -l "storeplatform.dev/test-run=$t_run" -o json |
 		jq -r '[.items[] | .status.phase // "New"] | group_by(.) | map("\(length) \(.[0])") | join(", ")'
 }
-installed_once() {
-	local s n
-	for s in "$@"; do
-		n=$(release_revisions "$s")
-		[ "$n" = 1 ] || { echo "$s: $n revisions: $(helm history "store-$s" -n "store-$s" 2>&1)"; return 1; }
-		! kubectl get secrets -n "store-$s" -l owner=helm -o jsonpath='{.items[*].metadata.labels.status}' |
-			grep -q pending || { echo "$s: a pending helm record"; return 1; }
-	done
-}
 reconciled_nothing() { ! grep '"store":"' "$t_tmp/$1.log"; }
 
 start_replica alpha-0
@@ -103,16 +94,7 @@ for r in $(seq 1 "$rounds"); do
 	check "round $r: $restarted came back as a follower and reconciled nothing" reconciled_nothing "$restarted"
 	old=("${new[@]}")
 done
-check "no namespace, release or PVC of this run without its Store" bash -c "
-	for ns in \$(kubectl get ns -o name | sed -n 's|^namespace/store-\\(l$t_run-.*\\)|\\1|p'); do
-		kubectl get store \"\$ns\" >/dev/null 2>&1 || { echo \"orphan namespace store-\$ns\"; exit 1; }
-	done
-	for ns in \$(kubectl get pvc -A -o jsonpath='{range .items[*]}{.metadata.namespace}{\"\\n\"}{end}' | sed -n 's|^store-\\(l$t_run-.*\\)|\\1|p' | sort -u); do
-		kubectl get store \"\$ns\" >/dev/null 2>&1 || { echo \"orphan PVC in store-\$ns\"; exit 1; }
-	done
-	for rel in \$(helm list -A -q | sed -n 's|^store-\\(l$t_run-.*\\)|\\1|p'); do
-		kubectl get store \"\$rel\" >/dev/null 2>&1 || { echo \"orphan release store-\$rel\"; exit 1; }
-	done"
+check "no namespace, release or PVC of this run without its Store" no_orphans "l$t_run-"
 for s in "${old[@]}"; do kubectl delete store "$s" --wait=false >/dev/null; done
 check "the last stores are deleted" wait_for 240 all_gone "${old[@]}"
 for id in "${!pid_of[@]}"; do orch_stop "${pid_of[$id]}"; done
