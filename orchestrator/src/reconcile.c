@@ -132,6 +132,16 @@ static void waiters_expire(struct sp_reconciler *r, int64_t now)
     r->n_waiters = k;
 }
 
+/* name's place in the line, or n_waiters when it is not in it. slots_lock held. */
+static size_t waiter_index(const struct sp_reconciler *r, const char *name)
+{
+    size_t i;
+    for (i = 0; i < r->n_waiters; i++)
+        if (strcmp(r->waiters[i].name, name) == 0)
+            break;
+    return i;
+}
+
 /*
  * Whether name may take one of the free slots now: the waiters queued
  * longest go first, so a slot goes to the store that asked for it first.
@@ -143,9 +153,7 @@ static bool waiter_turn(struct sp_reconciler *r, const char *name, size_t free_s
     size_t pos;
 
     waiters_expire(r, now);
-    for (pos = 0; pos < r->n_waiters; pos++)
-        if (strcmp(r->waiters[pos].name, name) == 0)
-            break;
+    pos = waiter_index(r, name);
     if (pos < free_slots)
         return true;
     if (pos == r->n_waiters) {
@@ -162,14 +170,12 @@ static bool waiter_turn(struct sp_reconciler *r, const char *name, size_t free_s
 /* A store that got a slot (or went away) waits no more. slots_lock held. */
 static void waiter_remove(struct sp_reconciler *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_waiters; i++)
-        if (strcmp(r->waiters[i].name, name) == 0) {
-            free(r->waiters[i].name);
-            memmove(&r->waiters[i], &r->waiters[i + 1],
-                    (r->n_waiters - i - 1) * sizeof(*r->waiters));
-            r->n_waiters--;
-            return;
-        }
+    size_t i = waiter_index(r, name);
+    if (i == r->n_waiters)
+        return;
+    free(r->waiters[i].name);
+    memmove(&r->waiters[i], &r->waiters[i + 1], (r->n_waiters - i - 1) * sizeof(*r->waiters));
+    r->n_waiters--;
 }
 
 /* Takes a slot for name; force ignores the limit. Returns false when none is free. */

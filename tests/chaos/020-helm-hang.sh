@@ -18,12 +18,12 @@ check "the provisioning timeout fails the store well before helm's own deadline"
 kubectl get store "$s" -o json | jq -r '"# reason: \(.status.reason): \(.status.message)"'
 check "the reason says why: Timeout, within the 10 s limit" bash -o pipefail -c \
 	"kubectl get store $s -o json | jq -e '.status.reason == \"Timeout\" and (.status.message | test(\"within 10 s\"))'"
-no_helm_left() { # a function, not bash -c: pgrep -f would match that shell's own command line
+no_helm_left() { # STORE; a function, not bash -c: pgrep -f would match that shell's own command line
 	local left
-	left=$(pgrep -af "helm.* store-$s ")
+	left=$(pgrep -af "helm.* store-$1 ")
 	[ -z "$left" ] || { echo "left: $left"; return 1; }
 }
-check "no helm process of the release is left" wait_for 10 no_helm_left
+check "no helm process of the release is left" wait_for 10 no_helm_left "$s"
 check "the orchestrator is still serving" kill -0 "$pid"
 check "its namespace is cleaned up" wait_for 60 ns_gone "$s"
 orch_stop "$pid"
@@ -40,12 +40,7 @@ check "the leader runs helm, which hangs on the hook" bash -c "
 taken=$(date +%s%3N)
 kubectl patch lease -n "$t_lease_ns" "$t_lease" --type=merge -p "{\"spec\":{\"holderIdentity\":\"chaos-$t_run\",\"leaseDurationSeconds\":30,\"renewTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)\"}}" >/dev/null
 check "the replica notices it lost the Lease" wait_for 10 grep -q 'lost leadership' "$t_tmp/lose.log"
-no_helm_left2() {
-	local left
-	left=$(pgrep -af "helm.* store-$s2 ")
-	[ -z "$left" ] || return 1
-}
-check "its helm is cancelled: no helm process of the release is left" wait_for 10 no_helm_left2
+check "its helm is cancelled: no helm process of the release is left" wait_for 10 no_helm_left "$s2"
 printf '# Lease taken -> helm gone: %d ms\n' "$(($(date +%s%3N) - taken))"
 check "the replica keeps running as a follower" kill -0 "$pid"
 orch_stop "$pid"
