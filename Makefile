@@ -16,6 +16,7 @@ TOOLS_BIN = $(shell $(ROOT)/scripts/tools.sh --dir)
 SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(sort $(wildcard tests/cluster/[0-9]*.sh)) \
 	$(sort $(wildcard tests/charts/[0-9]*.sh)) \
+	$(sort $(wildcard tests/store/[0-9]*.sh)) \
 	$(sort $(wildcard tests/platform/[0-9]*.sh)) \
 	$(if $(wildcard orchestrator/Makefile),orchestrator/tests/unit/run.sh) \
 	$(if $(wildcard orchestrator/fuzz/run.sh),orchestrator/fuzz/run.sh) \

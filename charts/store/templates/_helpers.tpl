@@ -133,7 +133,7 @@ image's wp-config-docker.php reads these WORDPRESS_* variables.
   value: |
     define('WP_HOME', '{{ include "store.url" . }}');
     define('WP_SITEURL', '{{ include "store.url" . }}');
-    define('WP_ENVIRONMENT_TYPE', 'production');
+    define('WP_ENVIRONMENT_TYPE', '{{ .Values.wordpress.environmentType }}');
     define('AUTOMATIC_UPDATER_DISABLED', true);
     define('DISALLOW_FILE_MODS', true);
     {{- with .Values.wordpress.configExtra }}

@@ -2,7 +2,7 @@
 Pieces shared by the pods that run the WordPress image (shop, setup Job).
 */}}
 
-{{/* Init container that downloads WooCommerce (and wp-cli with "tools") when the image is the official one. */}}
+{{/* Init container that downloads WooCommerce when the image is the official one. */}}
 {{- define "store.fetchInitContainer" -}}
 - name: fetch
   image: {{ include "store.wordpressImage" .root | quote }}
@@ -12,19 +12,11 @@ Pieces shared by the pods that run the WordPress image (shop, setup Job).
     - /opt/scripts/fetch.sh
     - woocommerce
     - /opt/plugins
-    {{- if .tools }}
-    - wp-cli
-    - /opt/tools
-    {{- end }}
   env:
     - name: WOOCOMMERCE_VERSION
       value: {{ .root.Values.wordpress.downloads.woocommerceVersion | quote }}
     - name: WOOCOMMERCE_SHA256
       value: {{ .root.Values.wordpress.downloads.woocommerceSha256 | quote }}
-    - name: WP_CLI_VERSION
-      value: {{ .root.Values.wordpress.downloads.wpCliVersion | quote }}
-    - name: WP_CLI_SHA512
-      value: {{ .root.Values.wordpress.downloads.wpCliSha512 | quote }}
   securityContext:
     {{- include "store.containerSecurityContext" . | nindent 4 }}
   resources:
@@ -35,10 +27,6 @@ Pieces shared by the pods that run the WordPress image (shop, setup Job).
       readOnly: true
     - name: plugins
       mountPath: /opt/plugins
-    {{- if .tools }}
-    - name: tools
-      mountPath: /opt/tools
-    {{- end }}
     - name: tmp
       mountPath: /tmp
 {{- end }}
