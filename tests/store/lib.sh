@@ -171,6 +171,7 @@ _store_apache_start() {
 
 _store_rand() { head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c "${1:-32}"; }
 
+# shellcheck disable=SC2120 # its arguments are optional
 store_fresh() {
 	local db="store_$RANDOM$RANDOM" k rendered="$store_dir/rendered.yaml"
 	# The credentials Secret's keys (charts/engines.yaml), with values of the
@@ -258,6 +259,7 @@ store_begin() {
 	store_require
 	trap store_down EXIT
 	store_up
+	# shellcheck disable=SC2119 # a store with the chart's defaults
 	store_fresh
 }
 

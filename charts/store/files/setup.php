@@ -614,13 +614,18 @@ function setup_main( array $argv ) {
 		return $run;
 	}
 	$db = setup_wait_for_db( $c );
+	$t  = microtime( true );
 	if ( setup_core_installed( $db, $c ) ) {
 		setup_log( 'WordPress is installed' );
 	} else {
 		setup_run_phase( 'core', $args );
 	}
 	$db->close();
+	$run['core_s'] = microtime( true ) - $t;
+	$t             = microtime( true );
 	setup_run_phase( 'plugin', $args );
+	$run['plugin_s'] = microtime( true ) - $t;
+	$run['shop_t']   = microtime( true );
 	return $run;
 }
 
@@ -651,5 +656,15 @@ switch ( $setup_run['args']['phase'] ) {
 		break;
 	default:
 		setup_shop( $setup_run['config'] );
-		setup_log( sprintf( 'done in %.1fs: %s is ready to sell', microtime( true ) - $setup_run['start'], $setup_run['config']['url'] ) );
+		$setup_end = microtime( true );
+		setup_log(
+			sprintf(
+				'done in %.2fs (WordPress %.2fs, WooCommerce %.2fs, shop %.2fs): %s is ready to sell',
+				$setup_end - $setup_run['start'],
+				$setup_run['core_s'],
+				$setup_run['plugin_s'],
+				$setup_end - $setup_run['shop_t'],
+				$setup_run['config']['url']
+			)
+		);
 }
