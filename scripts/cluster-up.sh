@@ -2,7 +2,7 @@
 # Brings up the local control plane: real etcd, kube-apiserver,
 # kube-controller-manager and kube-scheduler (built by scripts/tools.sh) with
 # two KWOK-simulated nodes, a real node where pods run (scripts/cluster/node.sh:
-# kubelet, containerd, CoreDNS, Traefik on 127.0.0.1:8088; STORE_REAL_NODE=0
+# kubelet, containerd, CoreDNS, Traefik on 127.0.0.1:80; STORE_REAL_NODE=0
 # leaves it out for quick runs), a default StorageClass whose claims really
 # bind, and the IngressClasses "nginx" and "traefik". Writes the kubeconfig to
 # .cluster/kubeconfig.

@@ -165,6 +165,7 @@ int main(int argc, char **argv)
                            .tmpdir = cfg.tmpdir,
                            .storefront_check = cfg.storefront_check,
                            .storefront_timeout_ms = cfg.storefront_timeout_ms,
+                           .storefront_connect_to = cfg.storefront_connect_to,
                            .provision_timeout_ms = cfg.provision_timeout_ms,
                            .poll_ms = cfg.poll_ms,
                            .max_provisioning = cfg.max_provisioning,

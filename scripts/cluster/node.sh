@@ -18,7 +18,7 @@
 # so only pods that ask for it run there. Its pods get 10.88.0.0/24 on the
 # bridge spbr0 (10.88.0.1, an address that exists only on this machine; the
 # kubelet, CoreDNS and NodePorts listen there). The ingress answers on
-# 127.0.0.1:$STORE_INGRESS_PORT (8088): http://<store>.localtest.me:8088/.
+# 127.0.0.1:$STORE_INGRESS_PORT (80): http://<store>.localtest.me/ from this machine..
 # Fixed paths the components use whatever their flags: /run/containerd,
 # /var/lib/cni, /var/lib/kubelet/device-plugins; only one real node per machine.
 set -euo pipefail
@@ -34,7 +34,7 @@ bin=$("$root/scripts/tools.sh" --dir)
 bridge=spbr0
 gw=10.88.0.1
 cidr=10.88.0.0/24
-ingress_port=${STORE_INGRESS_PORT:-8088}
+ingress_port=${STORE_INGRESS_PORT:-80}
 cgroup_root=store-platform
 sock="$dir/containerd/containerd.sock"
 sandbox_image=store-platform/pause:1

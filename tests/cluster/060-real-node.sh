@@ -2,7 +2,7 @@
 # The real node (scripts/cluster/node.sh) runs real containers beside the KWOK
 # nodes: a pod that asks for it (node selector + toleration) runs there under
 # PodSecurity "restricted" with limits; the host reaches it by pod IP, Service
-# IP and through the ingress (Traefik on 127.0.0.1:8088, by Host name); a pod
+# IP and through the ingress (Traefik on 127.0.0.1:80, by Host name); a pod
 # reaches it by Service name (CoreDNS); kubectl logs and exec work through the
 # kubelet; a volume from the default StorageClass is writable by a non-root
 # pod; an OOM kill is reported as such; deleting the namespace leaves no
@@ -13,7 +13,7 @@ set -uo pipefail
 ns=""
 cleanup() { [ -z "$ns" ] || kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1; }
 trap cleanup EXIT
-port=${STORE_INGRESS_PORT:-8088}
+port=${STORE_INGRESS_PORT:-80}
 sock="$root/.cluster/node/containerd/containerd.sock"
 
 if ! "$root/scripts/cluster/node.sh" status; then
