@@ -68,7 +68,7 @@ cert() {
 kubeconfig_for() { # NAME: $dir/NAME.kubeconfig with NAME's client certificate
 	local server
 	server=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-	cat >"$dir/$1.kubeconfig" <<-EOF
+	put "$dir/$1.kubeconfig" <<-EOF
 		apiVersion: v1
 		kind: Config
 		clusters:
@@ -83,6 +83,15 @@ kubeconfig_for() { # NAME: $dir/NAME.kubeconfig with NAME's client certificate
 		current-context: local
 	EOF
 	chmod 0600 "$dir/$1.kubeconfig"
+}
+
+# put FILE: stdin into FILE only when it differs (kube-proxy exits when its
+# configuration file is written, even with the same content).
+put() {
+	local tmp
+	tmp=$(mktemp "$1.XXXXXX")
+	cat >"$tmp"
+	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
 }
 
 # --- processes -----------------------------------------------------------------
@@ -162,7 +171,7 @@ setup_bridge() {
 	fi
 	ip link set "$bridge" up
 	mkdir -p "$dir/cni/net.d" "$dir/cni/ipam"
-	cat >"$dir/cni/net.d/10-store-platform.conflist" <<-EOF
+	put "$dir/cni/net.d/10-store-platform.conflist" <<-EOF
 		{
 		  "cniVersion": "1.0.0",
 		  "name": "store-platform",
@@ -188,7 +197,7 @@ setup_bridge() {
 
 start_containerd() {
 	mkdir -p "$dir/containerd/root" "$dir/containerd/state"
-	cat >"$dir/containerd/config.toml" <<-EOF
+	put "$dir/containerd/config.toml" <<-EOF
 		# containerd of the local cluster's real node (scripts/cluster/node.sh).
 		version = 3
 		root = "$dir/containerd/root"
@@ -265,7 +274,7 @@ start_kubelet() {
 	cert kubelet-serving "/CN=$node" "IP:$gw,DNS:$node"
 	kubeconfig_for kubelet
 	mkdir -p "$dir/kubelet" "$dir/pod-logs" "$dir/kubelet-plugins"
-	cat >"$dir/kubelet.yaml" <<-EOF
+	put "$dir/kubelet.yaml" <<-EOF
 		apiVersion: kubelet.config.k8s.io/v1beta1
 		kind: KubeletConfiguration
 		# These machines mount cgroup v1 only.
@@ -308,7 +317,7 @@ start_kubelet() {
 start_kube_proxy() {
 	cert kube-proxy "/CN=system:kube-proxy"
 	kubeconfig_for kube-proxy
-	cat >"$dir/kube-proxy.yaml" <<-EOF
+	put "$dir/kube-proxy.yaml" <<-EOF
 		apiVersion: kubeproxy.config.k8s.io/v1alpha1
 		kind: KubeProxyConfiguration
 		clientConnection: {kubeconfig: $dir/kube-proxy.kubeconfig}
@@ -373,7 +382,7 @@ apply_rbac() {
 start_coredns() {
 	cert coredns "/CN=storeplatform:coredns"
 	kubeconfig_for coredns
-	cat >"$dir/Corefile" <<-EOF
+	put "$dir/Corefile" <<-EOF
 		.:53 {
 		    bind $gw
 		    errors

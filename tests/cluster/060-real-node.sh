@@ -110,5 +110,6 @@ gone=$ns
 kubectl delete namespace "$ns" --timeout=90s >/dev/null 2>&1
 ns=""
 no_containers() { [ -z "$(ctr --address "$sock" -n k8s.io containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$gone" 2>/dev/null)" ]; }
-check "deleting the namespace leaves no container of its pods" wait_for 30 no_containers
+# (the kubelet removes a deleted pod's stopped containers in its next cleanup, within a minute)
+check "deleting the namespace leaves no container of its pods" wait_for 90 no_containers
 exit 0
