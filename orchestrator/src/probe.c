@@ -15,8 +15,7 @@ static size_t discard(char *d, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-enum sp_err sp_probe_http(const char *url, int64_t timeout_ms, const char *connect_to,
-                          long *status)
+enum sp_err sp_probe_http(const char *url, int64_t timeout_ms, const char *connect_to, long *status)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *to = NULL;
