@@ -21,9 +21,14 @@ tmp=$(mktemp -d /tmp/images-test.XXXXXX)
 chmod 0755 "$tmp"
 pids=()
 containers=()
-cleanup() {
-	local p c
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+cleanup() { # every namespace's PID 1 (which ends the namespace), the log readers, the containers
+	local p u c
+	for p in "${pids[@]}"; do
+		for u in $(pgrep -P "$p" -x unshare); do
+			for c in $(pgrep -P "$u"); do kill -KILL "$c" 2>/dev/null; done
+		done
+	done
+	[ ! -f "$tmp/readers" ] || while read -r p; do kill "$p" 2>/dev/null; done <"$tmp/readers"
 	wait 2>/dev/null
 	for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1; done
 	rm -rf "$tmp"
@@ -159,7 +164,7 @@ logpipe() { # uid log: path of a new FIFO
 	f=$tmp/fifo.$RANDOM
 	mkfifo "$f" && chown "$1" "$f" || return 1
 	cat "$f" >>"$2" &
-	pids+=($!)
+	echo $! >>"$tmp/readers" # this runs in $(...): the pid goes to a file, not to a variable
 	echo "$f"
 }
 
