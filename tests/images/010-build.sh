@@ -113,13 +113,20 @@ in_image() {
 		envs=("${@:1:n}")
 		shift "$n"
 		mount --make-rprivate /
+		IFS=, read -r -a bs <<<"$binds"
+		# as runc does: a target resolved inside the root (/var/run is a link to /run), and
+		# made when missing (in the container'"'"'s own layer) before the root turns read-only
+		targets=()
+		for b in "${bs[@]}"; do
+			t=$r$(chroot "$r" readlink -m "${b#*:}")
+			[ -e "$t" ] || if [ -d "${b%%:*}" ]; then mkdir -p "$t"; else touch "$t"; fi
+			targets+=("$t")
+		done
 		mount --bind "$r" "$r"
 		mount -o remount,bind,ro "$r"
 		mount -t proc proc "$r/proc"
 		mount --rbind /dev "$r/dev"
-		IFS=, read -r -a bs <<<"$binds"
-		# a target is resolved inside the root, as runc does (/var/run is a link to /run)
-		for b in "${bs[@]}"; do mount --bind "${b%%:*}" "$r$(chroot "$r" readlink -f "${b#*:}")"; done
+		for i in "${!bs[@]}"; do mount --bind "${bs[i]%%:*}" "${targets[i]}"; done
 		exec chroot --userspec="$user" "$r" /usr/bin/env -i "${envs[@]}" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$wd" "$@"
 	' _ "$r" "$user" "$wd" "$binds" "${#envs[@]}" "${envs[@]}" "$@"
 }
@@ -231,13 +238,16 @@ wp_env=(WORDPRESS_DB_HOST="127.0.0.1:$db_port" WORDPRESS_DB_NAME=wordpress WORDP
 for k in AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT; do
 	wp_env+=("WORDPRESS_$k=$(rand 40)")
 done
+wp_url="http://127.0.0.1:$wp_port"
+# As the chart's store.wordpressEnv with values-local.yaml.
+wp_env+=("WORDPRESS_CONFIG_EXTRA=define('WP_HOME', '$wp_url'); define('WP_SITEURL', '$wp_url');
+define('WP_ENVIRONMENT_TYPE', 'local'); define('AUTOMATIC_UPDATER_DISABLED', true); define('DISALLOW_FILE_MODS', true);")
 wp_start() {
 	in_image "$wp_root" 33:33 /var/www/html "$wp_binds" "${wp_env[@]}" -- store-entrypoint.sh apache2-foreground \
 		>"$(logpipe 33 "$tmp/wp.log")" 2>&1 &
 	wp_ns=$!
 	pids+=("$wp_ns")
 }
-wp_url="http://127.0.0.1:$wp_port"
 wp_installed() { [ -f "$html/wp-content/plugins/woocommerce/woocommerce.php" ] && cmp -s "$html/wp-config.php" "$root/images/wordpress/wp-config.php"; }
 # PHP, its extensions and the database: before setup WordPress sends a visitor to its installer.
 to_installer() { curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$wp_url/wp-login.php" | grep -E '^302 .*/wp-admin/install\.php'; }
@@ -264,6 +274,33 @@ wp_start
 timed_check "shop: serves again after a restart" "$tmp/wp.log" wait_for 30 curl -fsS -o /dev/null "$wp_url/wp-includes/version.php"
 check "shop: a restart keeps the document root, copies nothing" copied_once
 check "shop: SIGTERM stops it promptly" stops_within 5 TERM "$wp_ns"
+# The setup Job as the chart runs it (files/setup.php, its own empty document root, the shop's
+# uploads volume), then the shop again, and the chart's helm test (files/order.sh) in the image:
+# an order placed with Cash on Delivery, in INR, with its GST line.
+setup_html=$(emptydir "$tmp/setup-html" 33:33)
+install -d -o 33 -g 33 "$setup_html/wp-content" "$setup_html/wp-content/uploads"
+setup_env=("${wp_env[@]}" WP_ADMIN_USER=admin WP_ADMIN_PASSWORD="$(rand)" WP_ADMIN_EMAIL=owner@example.com
+	STORE_URL="$wp_url" STORE_TITLE="Image test" STORE_COUNTRY=IN STORE_STATE=KA STORE_CITY=Bengaluru
+	STORE_ADDRESS="1 MG Road" STORE_POSTCODE=560001 STORE_CURRENCY=INR STORE_TAX_RATE=18 STORE_TAX_NAME=GST
+	STORE_SAMPLE_PRODUCTS=yes DB_WAIT_SECONDS=60)
+setup_job() {
+	in_image "$wp_root" 33:33 /var/www/html \
+		"$setup_html:/var/www/html,$uploads:/var/www/html/wp-content/uploads,$wptmp:/tmp,$root/charts/store/files:/opt/scripts" \
+		"${setup_env[@]}" -- store-entrypoint.sh php /opt/scripts/setup.php --path /var/www/html >>"$tmp/setup.log" 2>&1
+}
+helm_test() {
+	in_image "$wp_root" 33:33 / "$wptmp:/tmp,$root/charts/store/files:/opt/scripts" -- \
+		bash /opt/scripts/order.sh "$wp_url" --email order-test@example.com >>"$tmp/order.log" 2>&1
+}
+timed_check "shop: the setup Job (setup.php) makes it a shop" "$tmp/setup.log" setup_job
+wp_start
+wait_for 30 curl -fsS -o /dev/null "$wp_url/wp-includes/version.php"
+# shellcheck disable=SC2016 # the inner script's own $1
+check "shop: the storefront serves the shop page with a sample product" bash -c 'curl -fsSL "$1/?post_type=product" | grep -q "Online Cooking Class"' _ "$wp_url"
+timed_check "shop: helm test's order.sh places and checks an order (COD, INR, GST) from the image" "$tmp/order.log" helm_test
+sed 's/^/# /' "$tmp/order.log"
+check "shop: SIGWINCH stops it promptly after serving" stops_within 12 WINCH "$wp_ns"
+
 # The setup Job's command: WordPress into an empty working directory, then the command itself.
 job_html=$(emptydir "$tmp/job-html" 33:33)
 # shellcheck disable=SC2016 # PHP code
