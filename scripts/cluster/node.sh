@@ -242,7 +242,7 @@ ctr_k8s() { ctr --address "$sock" -n k8s.io "$@" 2> >(grep -v "DEPRECATION: The 
 static_image() {
 	local ref=$1 file=$2 w
 	shift 2
-	ctr_k8s images ls -q | grep -qx "docker.io/$ref" && return 0
+	ctr_k8s images ls -q | grep -x "docker.io/$ref" >/dev/null && return 0
 	w=$(mktemp -d "$dir/image.XXXXXX")
 	umoci init --layout "$w/oci"
 	umoci new --image "$w/oci:img"
@@ -258,7 +258,7 @@ static_image() {
 	tar -C "$w/oci" -cf "$w/image.tar" .
 	ctr_k8s images import "$w/image.tar" >/dev/null
 	rm -rf "$w"
-	ctr_k8s images ls -q | grep -qx "docker.io/$ref" || die "image $ref did not import"
+	ctr_k8s images ls -q | grep -x "docker.io/$ref" >/dev/null || die "image $ref did not import"
 }
 
 # The sandbox image (a static pause program), and a busybox for tests and

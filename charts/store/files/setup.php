@@ -30,11 +30,12 @@
  * Exit status: 0 done, 1 a step failed, 2 bad arguments or environment (the
  * message names the variable; nothing has touched the database then).
  *
- * The work happens in three PHP processes, because WordPress decides once per
+ * The work happens in four PHP processes, because WordPress decides once per
  * process whether it is installing and which plugins are loaded: "core"
  * installs WordPress when the database has no site, "plugin" activates
- * WooCommerce (its activation creates its tables, roles and pages), and the
- * parent then loads both and configures the shop.
+ * WooCommerce (its activation creates its tables, roles and pages), the
+ * parent then loads both and configures the shop, and "rules" builds the
+ * rewrite rules in a process where WooCommerce has registered all its routes.
  */
 
 const SETUP_SAMPLE_PRODUCTS = array(
@@ -89,7 +90,7 @@ function setup_parse_args( array $argv ) {
 			throw new Setup_Usage_Error( "unknown argument '$a'" );
 		}
 	}
-	if ( ! in_array( $args['phase'], array( '', 'core', 'plugin' ), true ) ) {
+	if ( ! in_array( $args['phase'], array( '', 'core', 'plugin', 'rules' ), true ) ) {
 		throw new Setup_Usage_Error( "unknown phase '{$args['phase']}'" );
 	}
 	return $args;
@@ -441,17 +442,28 @@ function setup_permalinks() {
 		setup_log( 'permalinks /%postname%/' );
 		$wp_rewrite->set_permalink_structure( '/%postname%/' );
 	}
-	// Derived data (WooCommerce adds endpoints); false: no .htaccess written.
-	// On the first load after its activation WooCommerce has not registered its
-	// page endpoints (seen with 11.0.1: none at this point, so order-received
-	// and my-account/orders answered 404): register them before the rules are built.
-	if ( empty( $wp_rewrite->endpoints ) && isset( WC()->query ) ) {
-		WC()->query->add_endpoints();
-	}
+}
+
+/**
+ * Phase "rules": the rewrite rules, built in a process of their own. In the
+ * process that activated WooCommerce, or the first one after, WooCommerce has
+ * not registered all it routes (seen with 11.0.1: no page endpoints, no
+ * checkout-link rule), and a shop that then finds a rule missing flushes the
+ * rules itself on a shopper's request, during init, before its post types are
+ * registered: the shop page lost its product archive. Built here, after every
+ * other step, the rules are whole, and the shop never needs to flush them.
+ */
+function setup_phase_rules() {
 	flush_rewrite_rules( false );
-	$rules = (array) get_option( 'rewrite_rules', array() );
-	if ( ! preg_grep( '/order-received/', array_keys( $rules ) ) ) {
-		setup_die( 'the rewrite rules lack WooCommerce\'s order-received endpoint' );
+	$rules = array_keys( (array) get_option( 'rewrite_rules', array() ) );
+	$shop  = get_post_type_archive_link( 'product' );
+	foreach ( array( 'order-received', 'checkout-link', 'product/' ) as $want ) {
+		if ( ! preg_grep( '#' . preg_quote( $want, '#' ) . '#', $rules ) ) {
+			setup_die( "the rewrite rules lack WooCommerce's '$want' route" );
+		}
+	}
+	if ( ! $shop || ! preg_grep( '#^' . preg_quote( trim( (string) wp_parse_url( $shop, PHP_URL_PATH ), '/' ), '#' ) . '/\?\$#', $rules ) ) {
+		setup_die( 'the rewrite rules lack the shop page\'s product archive' );
 	}
 }
 
@@ -596,8 +608,6 @@ function setup_shop( array $c ) {
 	setup_shipping_zone( $c );
 	setup_placeholder_image();
 	setup_products( $c );
-	// Last: the rules must hold WooCommerce's page endpoints (order-received,
-	// my-account/orders, ...), which steps before may have flushed without.
 	setup_permalinks();
 }
 
@@ -666,8 +676,12 @@ switch ( $setup_run['args']['phase'] ) {
 	case 'plugin':
 		setup_phase_plugin( $setup_run['config'] );
 		break;
+	case 'rules':
+		setup_phase_rules();
+		break;
 	default:
 		setup_shop( $setup_run['config'] );
+		setup_run_phase( 'rules', $setup_run['args'] );
 		$setup_end = microtime( true );
 		setup_log(
 			sprintf(
