@@ -16,6 +16,7 @@ TOOLS_BIN = $(shell $(ROOT)/scripts/tools.sh --dir)
 SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(sort $(wildcard tests/cluster/[0-9]*.sh)) \
 	$(sort $(wildcard tests/charts/[0-9]*.sh)) \
+	$(sort $(wildcard tests/images/[0-9]*.sh)) \
 	$(sort $(wildcard tests/store/[0-9]*.sh)) \
 	$(sort $(wildcard tests/platform/[0-9]*.sh)) \
 	$(if $(wildcard orchestrator/Makefile),orchestrator/tests/unit/run.sh) \
@@ -58,6 +59,9 @@ cluster-down:
 
 # Everything CI runs. Brings up what the tests need first (idempotent).
 test: deps tools orchestrator cluster-up
+	@if [ "$${STORE_REAL_NODE:-1}" != 0 ]; then \
+		scripts/images.sh --load "$(ROOT)/.cluster/node/containerd/containerd.sock" || \
+			echo "make test: the images did not build or load; the suites that need them will say so" >&2; fi
 	@tests/run.sh $(SUITES)
 
 # The suites alone, against whatever is already up.

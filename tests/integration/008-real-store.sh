@@ -4,7 +4,8 @@
 # orchestrator calls it Ready only once its storefront answers through the
 # ingress; `helm test` places an order in the cluster; scripts/order.sh places
 # one through the ingress as a shopper would and checks it in the store's
-# database; the shop and database pods are deleted and come back with the
+# database, and so does a shopper's browser (Chromium, tests/browser/
+# shopper.test.mjs) through WooCommerce's checkout page; the shop and database pods are deleted and come back with the
 # order and the uploads intact; DELETE leaves no namespace, claim, volume,
 # host directory or container of the store.
 set -uo pipefail
@@ -65,6 +66,18 @@ sed "s/^/# /" "$t_tmp/order.out"
 check "order.sh through the ingress: COD, INR, GST, checked in the database" bash -c \
 	"[ $rc = 0 ] && grep -q 'verified in the database of $ns' '$t_tmp/order.out'"
 order_id=$(sed -n 's/^order: OK order \([0-9]*\) .*/\1/p' "$t_tmp/order.out")
+
+# A shopper's browser, through the ingress as a DNS entry for the store's name would send it:
+# the storefront, the cart, WooCommerce's own checkout page with Cash on Delivery, the confirmation.
+if [ -d "$root/tests/browser/node_modules/playwright-core" ] ||
+	(cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+	SHOP_URL="http://$host" SHOP_CONNECT="127.0.0.1:$port" node "$root/tests/browser/shopper.test.mjs" | tee "$t_tmp/shopper.out"
+	web_order=$(sed -n 's/^# order \([0-9]*\)$/\1/p' "$t_tmp/shopper.out")
+	check "the browser's order is in the store's database: cod, INR, one GST line" bash -c \
+		"[ -n '$web_order' ] && kubectl -n $ns exec deploy/$ns-wordpress -c wordpress -- php /opt/scripts/order-check.php /var/www/html $web_order | jq -e '.payment_method == \"cod\" and .currency == \"INR\" and (.tax_lines | length == 1) and .tax_lines[0].label == \"GST\"'"
+else
+	echo "not ok - npm ci in tests/browser (playwright-core for the shopper's browser)"
+fi
 
 # Persistence: both pods deleted, both come back with the data.
 # shellcheck disable=SC2016 # PHP code, its $ are PHP's
