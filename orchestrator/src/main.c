@@ -150,6 +150,7 @@ int main(int argc, char **argv)
     helm = (struct sp_helm){.bin = cfg.helm,
                             .kubeconfig = sp_kube_config(kube)->path,
                             .home = helm_home,
+                            .tmpdir = cfg.tmpdir,
                             .timeout_ms = cfg.helm_timeout_ms,
                             .cancel = &helm_cancel};
     sp_reconciler_init(&rec, kube, &engines, &helm,
@@ -162,7 +163,6 @@ int main(int argc, char **argv)
                            .store_values_file = cfg.store_values_file,
                            .service_account = cfg.service_account,
                            .store_role = cfg.store_role,
-                           .tmpdir = cfg.tmpdir,
                            .storefront_check = cfg.storefront_check,
                            .storefront_timeout_ms = cfg.storefront_timeout_ms,
                            .provision_timeout_ms = cfg.provision_timeout_ms,

@@ -13,13 +13,9 @@
  */
 #include "reconcile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "event.h"
 #include "log.h"
@@ -27,9 +23,6 @@
 #include "probe.h"
 #include "store.h"
 #include "util.h"
-
-#define GENERATION_LABEL SP_GROUP "/generation"
-#define CHART_LABEL      SP_GROUP "/chart-version"
 
 /* Transitions found during one call, recorded as Events after the status is written. */
 struct transitions {
@@ -422,7 +415,7 @@ static enum sp_err ns_state(struct job *j, bool *exists, bool *terminating, bool
     *exists = true;
     phase = json_string_value(json_object_get(json_object_get(ns, "status"), "phase"));
     *terminating = phase && strcmp(phase, "Terminating") == 0;
-    store = label_of(ns, SP_GROUP "/store");
+    store = label_of(ns, SP_STORE_LABEL);
     by = label_of(ns, "app.kubernetes.io/managed-by");
     *ours = store && by && strcmp(store, j->s.name) == 0 && strcmp(by, SP_MANAGED_BY) == 0;
     json_decref(ns);
@@ -460,8 +453,8 @@ static enum sp_err step_namespace(struct job *j, bool *ready)
                          "s:{s:s}}}",
                          "apiVersion", "v1", "kind", "Namespace", "metadata", "name", j->ns,
                          "labels", "app.kubernetes.io/managed-by", SP_MANAGED_BY,
-                         "app.kubernetes.io/part-of", "store-platform", SP_GROUP "/store",
-                         j->s.name, SP_GROUP "/owner", owner, "pod-security.kubernetes.io/enforce",
+                         "app.kubernetes.io/part-of", "store-platform", SP_STORE_LABEL, j->s.name,
+                         SP_GROUP "/owner", owner, "pod-security.kubernetes.io/enforce",
                          "restricted", "pod-security.kubernetes.io/enforce-version", "latest",
                          "pod-security.kubernetes.io/warn", "restricted",
                          "pod-security.kubernetes.io/audit", "restricted", "annotations",
@@ -494,7 +487,7 @@ static enum sp_err step_secret(struct job *j)
             body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:s, s:O}", "apiVersion", "v1",
                              "kind", "Secret", "metadata", "name", j->secret, "namespace", j->ns,
                              "labels", "app.kubernetes.io/managed-by", SP_MANAGED_BY,
-                             SP_GROUP "/store", j->s.name, "type", "Opaque", "stringData", data);
+                             SP_STORE_LABEL, j->s.name, "type", "Opaque", "stringData", data);
             err = sp_kube_create(j->r->kube, coll, body, NULL);
             if (err == SP_E_CONFLICT)
                 err = SP_OK; /* created by an earlier run that crashed before its status */
@@ -547,47 +540,6 @@ static enum sp_err step_rolebinding(struct job *j)
 
 /* ---- step 3: helm release -------------------------------------------------------------- */
 
-/* Writes the values to a fresh private file; *path (caller frees, caller unlinks). */
-static enum sp_err write_values(struct job *j, const json_t *values, char **dir, char **path)
-{
-    char *tmpl = sp_asprintf("%s/sp-values-XXXXXX", j->r->cfg.tmpdir);
-    char *text;
-    int fd;
-    size_t len;
-    ssize_t w;
-
-    *dir = *path = NULL;
-    if (!mkdtemp(tmpl)) {
-        enum sp_err err = sp_fail(SP_E_IO, "unable to create a directory in '%s': %s",
-                                  j->r->cfg.tmpdir, strerror(errno));
-        free(tmpl);
-        return err;
-    }
-    *dir = tmpl;
-    *path = sp_asprintf("%s/values.json", tmpl);
-    fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return sp_fail(SP_E_IO, "unable to create '%s': %s", *path, strerror(errno));
-    text = json_dumps(values, JSON_INDENT(1) | JSON_SORT_KEYS);
-    len = strlen(text);
-    w = write(fd, text, len);
-    free(text);
-    close(fd);
-    if (w != (ssize_t)len)
-        return sp_fail(SP_E_IO, "unable to write '%s'", *path);
-    return SP_OK;
-}
-
-static void remove_values(char *dir, char *path)
-{
-    if (path)
-        unlink(path);
-    if (dir)
-        rmdir(dir);
-    free(path);
-    free(dir);
-}
-
 /* A helm error that no retry can fix: the chart or its values are wrong. */
 static bool helm_error_is_permanent(const char *msg)
 {
@@ -597,41 +549,6 @@ static bool helm_error_is_permanent(const char *msg)
         if (strstr(msg, words[i]) && !strstr(msg, "connection"))
             return true;
     return false;
-}
-
-/* Returns the label key of the deployed revision's record (caller frees), or NULL. */
-static char *deployed_label(struct job *j, int64_t deployed, const char *key)
-{
-    char *sel = sp_asprintf("owner=helm,name=%s,status=deployed", j->release);
-    char *esc = sp_kube_escape(sel);
-    char *path = sp_asprintf("/api/v1/namespaces/%s/secrets?labelSelector=%s", j->ns, esc);
-    json_t *list = NULL, *item;
-    size_t i;
-    char *value = NULL;
-
-    if (sp_kube_get(j->r->kube, path, &list) == SP_OK) {
-        json_array_foreach(json_object_get(list, "items"), i, item)
-        {
-            const char *v = label_of(item, "version");
-            const char *l = label_of(item, key);
-            if (v && l && strtoll(v, NULL, 10) == deployed)
-                sp_set_str(&value, l);
-        }
-    }
-    json_decref(list);
-    free(sel);
-    free(esc);
-    free(path);
-    return value;
-}
-
-/* Returns the deployed revision's generation label from helm's records, or 0. */
-static int64_t deployed_generation(struct job *j, int64_t deployed)
-{
-    char *g = deployed_label(j, deployed, GENERATION_LABEL);
-    int64_t gen = g ? strtoll(g, NULL, 10) : 0;
-    free(g);
-    return gen;
 }
 
 /* The engine's chart version as a label value, or NULL (caller frees). */
@@ -654,9 +571,8 @@ static char *engine_chart_label(const struct sp_engine *e)
 static enum sp_err install_release(struct job *j, int64_t since_ms, int64_t *rev, bool *invalid)
 {
     json_t *vars = job_vars(j), *values = NULL;
-    char *dir = NULL, *path = NULL, *chart = engine_chart_label(j->engine);
-    const char *files[3] = {NULL, NULL, NULL};
-    char labels[200];
+    char *chart = engine_chart_label(j->engine);
+    struct sp_helm h = j->r->helm;
     enum sp_err err;
 
     *invalid = false;
@@ -666,31 +582,27 @@ static enum sp_err install_release(struct job *j, int64_t since_ms, int64_t *rev
         goto out;
     }
     err = flush(j);
-    if (!err)
-        err = write_values(j, values, &dir, &path);
-    if (!err) {
-        size_t n = 0;
-        struct sp_helm h = j->r->helm;
-        if (j->r->cfg.store_values_file && *j->r->cfg.store_values_file)
-            files[n++] = j->r->cfg.store_values_file;
-        files[n++] = path;
-        snprintf(labels, sizeof(labels), "%s=%lld%s%s", GENERATION_LABEL,
-                 (long long)j->s.generation, chart && *chart ? "," CHART_LABEL "=" : "",
-                 chart && *chart ? chart : "");
-        sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld, chart %s)",
-                j->release, j->engine->chart, (long long)j->s.generation, chart ? chart : "?");
-        h.labels = labels;
-        if (j->r->watch) /* its caches would predate what helm changes */
-            sp_nswatch_drop(j->r->watch, j->s.name);
-        if (since_ms > 0) {
-            int64_t left = j->r->cfg.provision_timeout_ms - (sp_wall_ms() - since_ms);
-            if (left < h.timeout_ms)
-                h.timeout_ms = left > 1000 ? left : 1000;
-        }
-        err = sp_helm_upgrade(&h, j->release, j->ns, j->engine->chart, files, rev);
+    if (err)
+        goto out;
+    sp_info(j->s.name, "helm", "helm upgrade --install %s %s (generation %lld, chart %s)",
+            j->release, j->engine->chart, (long long)j->s.generation, chart ? chart : "?");
+    if (j->r->watch) /* its caches would predate what helm changes */
+        sp_nswatch_drop(j->r->watch, j->s.name);
+    if (since_ms > 0) {
+        int64_t left = j->r->cfg.provision_timeout_ms - (sp_wall_ms() - since_ms);
+        if (left < h.timeout_ms)
+            h.timeout_ms = left > 1000 ? left : 1000;
     }
+    err = sp_helm_upgrade(&h, j->release, j->ns,
+                          &(struct sp_helm_install){
+                              .chart = j->engine->chart,
+                              .base_values_file = j->r->cfg.store_values_file,
+                              .values = values,
+                              .generation = j->s.generation,
+                              .chart_version = chart,
+                          },
+                          rev);
 out:
-    remove_values(dir, path);
     json_decref(values);
     json_decref(vars);
     free(chart);
@@ -701,27 +613,20 @@ out:
 static enum sp_err step_release(struct job *j, bool *done)
 {
     struct sp_helm_state st;
-    int recovered = 0;
     int64_t rev = 0;
     bool invalid;
     enum sp_err err;
 
     *done = false;
-    err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+    err = sp_helm_look(j->r->kube, j->release, j->ns, true, &st);
     if (err)
         return err;
-    if (recovered)
+    if (st.recovered)
         sp_store_add_activity(&j->s, j->now, "recovered a helm release left unfinished");
-    err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
-    if (err)
-        return err;
     /* Installed for this generation already (maybe by a run that crashed after helm):
      * installing again would only add a revision. */
-    if (st.deployed && st.latest == st.deployed &&
-        deployed_generation(j, st.deployed) == j->s.generation) {
-        char *chart = deployed_label(j, st.deployed, CHART_LABEL);
-        sp_set_str(&j->s.status.chart_version, chart);
-        free(chart);
+    if (st.deployed && st.latest == st.deployed && st.generation == j->s.generation) {
+        sp_set_str(&j->s.status.chart_version, st.chart[0] ? st.chart : NULL);
         j->s.status.helm_revision = st.deployed;
         cond(j, SP_COND_RELEASE, SP_TRUE, "Deployed", "release is deployed");
         *done = true;
@@ -1211,8 +1116,7 @@ static void upgrade_abandon(struct job *j, const char *why)
 static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
 {
     struct sp_helm_state st;
-    char msg[1400], *chart = NULL;
-    int recovered = 0;
+    char msg[1400];
     int64_t t0 = sp_wall_ms();
     enum sp_err err;
 
@@ -1227,7 +1131,7 @@ static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
     }
     err = flush(j);
     if (!err)
-        err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
+        err = sp_helm_look(j->r->kube, j->release, j->ns, true, &st);
     if (!err && j->r->watch)
         sp_nswatch_drop(j->r->watch, j->s.name);
     if (!err)
@@ -1237,12 +1141,10 @@ static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
                 (long long)j->s.status.upgrade_from_revision, sp_errmsg());
         return err;
     }
-    err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+    err = sp_helm_look(j->r->kube, j->release, j->ns, false, &st);
     if (err)
         return err;
-    chart = deployed_label(j, st.deployed, CHART_LABEL);
-    sp_set_str(&j->s.status.chart_version, chart);
-    free(chart);
+    sp_set_str(&j->s.status.chart_version, st.chart[0] ? st.chart : NULL);
     j->s.status.helm_revision = st.deployed;
     {
         /* the message keeps the cause, which status.message already holds */
@@ -1277,20 +1179,20 @@ static enum sp_err roll_back(struct job *j, const char *cause, int64_t *requeue)
 static enum sp_err rollout(struct job *j, int64_t *requeue)
 {
     struct sp_helm_state st;
-    char *want = engine_chart_label(j->engine), *deployed = NULL, *why = NULL;
+    char *want = engine_chart_label(j->engine), *why = NULL;
+    const char *deployed;
     char msg[1400];
     bool ok, hard, invalid;
-    int recovered = 0;
     int64_t rev = 0;
     enum sp_err err = SP_OK;
 
     if (!want || !*want)
         goto out;
     if (!j->s.status.upgrading_to) {
-        err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+        err = sp_helm_look(j->r->kube, j->release, j->ns, false, &st);
         if (err || !st.deployed || st.latest != st.deployed)
             goto out;
-        deployed = deployed_label(j, st.deployed, CHART_LABEL);
+        deployed = st.chart[0] ? st.chart : NULL;
         sp_set_str(&j->s.status.chart_version, deployed);
         if (sp_rollout_decide(want, deployed, j->s.status.failed_chart_version) !=
             SP_ROLLOUT_UPGRADE)
@@ -1338,13 +1240,10 @@ static enum sp_err rollout(struct job *j, int64_t *requeue)
     }
 
     /* the release carries the target chart, else (helm not run yet, or a crash) upgrade */
-    err = sp_helm_recover_pending(j->r->kube, j->release, j->ns, &recovered);
-    if (!err)
-        err = sp_helm_state(j->r->kube, j->release, j->ns, &st);
+    err = sp_helm_look(j->r->kube, j->release, j->ns, true, &st);
     if (err)
         goto out;
-    deployed = deployed_label(j, st.deployed, CHART_LABEL);
-    if (!deployed || strcmp(deployed, want) != 0 || st.latest != st.deployed) {
+    if (!st.chart[0] || strcmp(st.chart, want) != 0 || st.latest != st.deployed) {
         err = install_release(j, j->s.status.upgrade_started_ms, &rev, &invalid);
         if (err == SP_E_HELM || invalid) {
             snprintf(msg, sizeof(msg), "helm upgrade: %s", sp_errmsg());
@@ -1392,7 +1291,6 @@ static enum sp_err rollout(struct job *j, int64_t *requeue)
     *requeue = 0;
 out:
     free(why);
-    free(deployed);
     free(want);
     return err;
 }
@@ -1477,7 +1375,7 @@ static enum sp_err finalize(struct job *j, int64_t *requeue)
         err = flush(j);
         if (err)
             return err;
-        if (sp_helm_state(j->r->kube, j->release, j->ns, &st) == SP_OK && st.latest) {
+        if (sp_helm_look(j->r->kube, j->release, j->ns, false, &st) == SP_OK && st.latest) {
             err = sp_helm_uninstall(&j->r->helm, j->release, j->ns);
             if (err)
                 sp_warn(j->s.name, "delete",

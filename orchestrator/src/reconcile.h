@@ -59,7 +59,6 @@ struct sp_reconcile_config {
     const char *store_values_file; /* values given to every store before its own, or NULL */
     const char *service_account;   /* "namespace/name" bound in each store namespace, or NULL */
     const char *store_role;        /* ClusterRole bound to it, or NULL */
-    const char *tmpdir;            /* where values files are written */
     bool storefront_check;
     int64_t storefront_timeout_ms;
     int64_t provision_timeout_ms;

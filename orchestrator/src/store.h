@@ -14,17 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crd.h"
 #include "err.h"
 
-#define SP_GROUP            "storeplatform.dev"
-#define SP_VERSION          "v1alpha1"
-#define SP_API_VERSION      SP_GROUP "/" SP_VERSION
-#define SP_STORES_PATH      "/apis/" SP_API_VERSION "/stores"
-#define SP_FINALIZER        SP_GROUP "/cleanup"
-#define SP_RETRY_ANNOTATION SP_GROUP "/retry"
-#define SP_MANAGED_BY       "store-platform"
-/* Stores with this label belong to the orchestrators started with that --controller-class. */
-#define SP_CLASS_LABEL SP_GROUP "/controller-class"
 /* store-<name> must stay a valid release name (53) with room for the chart's suffixes
  * ("-mariadb-0", StatefulSet revision hashes) inside 63-character labels. */
 #define SP_NAME_MAX     30

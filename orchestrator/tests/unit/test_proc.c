@@ -103,11 +103,16 @@ static void helm_error_picks_the_error_line(void **state)
 
 static void helm_upgrade_reports_helm_stderr(void **state)
 {
-    struct sp_helm h = {.bin = "sh", .home = "/tmp", .timeout_ms = 5000};
+    struct sp_helm h = {.bin = "sh", .home = "/tmp", .tmpdir = "/tmp", .timeout_ms = 5000};
+    json_t *values = json_object();
     int64_t rev = 0;
     (void)state;
     /* "sh upgrade ..." fails: sh cannot open the file "upgrade" */
-    assert_int_equal(sp_helm_upgrade(&h, "r", "ns", "chart", NULL, &rev), SP_E_HELM);
+    assert_int_equal(sp_helm_upgrade(&h, "r", "ns",
+                                     &(struct sp_helm_install){.chart = "chart", .values = values},
+                                     &rev),
+                     SP_E_HELM);
+    json_decref(values);
     assert_non_null(strstr(sp_errmsg(), "upgrade"));
     assert_int_equal(rev, 0);
 }
