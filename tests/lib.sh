@@ -10,6 +10,8 @@
 #                                    for the expected reason, not any reason
 #   wait_for SECONDS command args... retries every 0.5 s until success or time out
 # The output of a failing command is shown indented under its "not ok" line.
+# Each returns the check's status (0 passed, 1 failed), so `check … && next`
+# runs next only when the check passed.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
@@ -22,8 +24,9 @@ _t_report() { # status name output
 		echo "ok - $2"
 	else
 		echo "not ok - $2"
-		[ -n "$3" ] && printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
+		[ -z "$3" ] || printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
 	fi
+	[ "$1" -eq 0 ]
 }
 
 check() {

@@ -21,8 +21,9 @@
 # reconcile each other's Stores.
 # SP_TEST_ORCHESTRATOR=path runs another build (e.g. orchestrator/build/asan/orchestrator).
 # SP_TEST_CHART=fixture|real picks the chart behind the woocommerce engine: the minimal
-# tests/fixtures/charts/store or the real charts/store. Default: real when it passes
-# `helm lint --strict`, else the fixture.
+# tests/fixtures/charts/store or the real charts/store (the default). The real chart must
+# pass `helm lint --strict` first: when it does not, that is a "not ok" and the suite stops,
+# rather than quietly testing the fixture in its place.
 
 # shellcheck disable=SC2154 # root comes from tests/lib.sh
 orch_bin="${SP_TEST_ORCHESTRATOR:-$root/orchestrator/build/orchestrator}"
@@ -39,15 +40,15 @@ t_pids=()
 
 orch_prepare "$orch_bin"
 
-case "${SP_TEST_CHART:-auto}" in
+case "${SP_TEST_CHART:-real}" in
 fixture) chart_dir="$root/tests/fixtures/charts" ;;
-real) chart_dir="$root/charts" ;;
 *)
-	if helm lint --strict "$root/charts/store" --set storeName=lint,host=lint.localtest.me >/dev/null 2>&1; then
-		chart_dir="$root/charts"
-	else
-		chart_dir="$root/tests/fixtures/charts"
-	fi
+	chart_dir="$root/charts"
+	check "the store chart passes helm lint --strict" \
+		helm lint --strict "$chart_dir/store" --set storeName=lint,host=lint.localtest.me || {
+		rm -rf "$t_tmp"
+		exit 1
+	}
 	;;
 esac
 echo "# chart: $chart_dir/store"
