@@ -445,8 +445,12 @@ static void credentials(struct sp_api *api, struct sp_http_req *r)
         json_decref(obj);
         return;
     }
-    path =
-        sp_asprintf("/api/v1/namespaces/store-%s/secrets/store-%s-credentials", r->name, r->name);
+    {
+        char *ns = sp_store_namespace(r->name), *name = sp_store_secret_name(r->name);
+        path = sp_asprintf("/api/v1/namespaces/%s/secrets/%s", ns, name);
+        free(ns);
+        free(name);
+    }
     err = sp_kube_get(api->kube, path, &secret);
     free(path);
     if (err == SP_E_NOTFOUND) {

@@ -52,11 +52,14 @@ const char *sp_cond_name(enum sp_cond c)
     return (unsigned)c < SP_COND_COUNT ? cond_names[c] : "";
 }
 
-void sp_set_str(char **dst, const char *src)
+char *sp_store_namespace(const char *name)
 {
-    char *copy = sp_strdup(src);
-    free(*dst);
-    *dst = copy;
+    return sp_asprintf("store-%s", name);
+}
+
+char *sp_store_secret_name(const char *name)
+{
+    return sp_asprintf("store-%s-credentials", name);
 }
 
 static char *dup_path(const json_t *o, const char *a, const char *b, const char *c)

@@ -16,6 +16,7 @@
 
 #include "crd.h"
 #include "err.h"
+#include "util.h"
 
 /* store-<name> must stay a valid release name (53) with room for the chart's suffixes
  * ("-mariadb-0", StatefulSet revision hashes) inside 63-character labels. */
@@ -138,7 +139,9 @@ void sp_store_reset_conds(struct sp_store *s);
 /* Appends to the activity log, dropping the oldest entry when full. */
 void sp_store_add_activity(struct sp_store *s, int64_t now_ms, const char *message);
 
-/* Sets *dst to a copy of src (either may be NULL), freeing the old value. */
-void sp_set_str(char **dst, const char *src);
+/* The namespace and helm release of store name: "store-<name>" (caller frees). */
+char *sp_store_namespace(const char *name);
+/* The name of store name's credentials Secret: "store-<name>-credentials" (caller frees). */
+char *sp_store_secret_name(const char *name);
 
 #endif

@@ -343,3 +343,29 @@ bool sp_dns_label(const char *s)
     }
     return true;
 }
+
+void sp_set_str(char **dst, const char *src)
+{
+    char *copy = sp_strdup(src);
+    free(*dst);
+    *dst = copy;
+}
+
+char *sp_label_value(const char *s)
+{
+    char *v = sp_calloc(64, 1);
+    size_t n = 0;
+    for (const char *p = s ? s : ""; *p && n < 63; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        v[n++] = ok ? c : '_';
+    }
+    while (n && !((v[n - 1] >= 'a' && v[n - 1] <= 'z') || (v[n - 1] >= 'A' && v[n - 1] <= 'Z') ||
+                  (v[n - 1] >= '0' && v[n - 1] <= '9')))
+        v[--n] = '\0';
+    while (v[0] && !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z') ||
+                     (v[0] >= '0' && v[0] <= '9')))
+        memmove(v, v + 1, strlen(v));
+    return v;
+}

@@ -1,4 +1,4 @@
-/* Pure decisions inside reconcile.c: label values, permanent helm errors, template variables,
+/* The reconciler's decisions (reconcile*.c): permanent helm errors, template variables,
  * provisioning slots, chart rollout decisions and the one rollout slot; and sp_reconcile()
  * against a fake API server when helm's release records cannot be read. */
 #include <setjmp.h>
@@ -7,29 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../src/reconcile.c"
+#include "../../src/reconcile_provision.c"
 #include "fake_kube.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void owner_becomes_a_valid_label_value(void **state)
-{
-    char *v;
-    (void)state;
-    v = label_value("alice@example.com");
-    assert_string_equal(v, "alice_example.com");
-    free(v);
-    v = label_value("-bob-");
-    assert_string_equal(v, "bob");
-    free(v);
-    v = label_value("x234567890123456789012345678901234567890123456789012345678901234567890");
-    assert_int_equal(strlen(v), 63);
-    free(v);
-    v = label_value(NULL);
-    assert_string_equal(v, "");
-    free(v);
-}
 
 static void tells_permanent_helm_errors(void **state)
 {
@@ -79,16 +61,16 @@ static void slots_cap_concurrent_provisioning(void **state)
     sp_reconciler_init(&r, NULL, &e, &h, &cfg);
     sp_reconciler_seed_slots(&r, stores);
     assert_int_equal(sp_reconciler_slots_used(&r), 1);
-    assert_true(slot_take(&r, "a", false));
-    assert_true(slot_take(&r, "a", false)); /* already holds one */
-    assert_false(slot_take(&r, "b", false));
-    assert_true(slot_take(&r, "b", true)); /* forced: a store already provisioning */
+    assert_true(sp_slot_take(&r, "a", false));
+    assert_true(sp_slot_take(&r, "a", false)); /* already holds one */
+    assert_false(sp_slot_take(&r, "b", false));
+    assert_true(sp_slot_take(&r, "b", true)); /* forced: a store already provisioning */
     assert_int_equal(sp_reconciler_slots_used(&r), 3);
-    slot_give_back(&r, "p");
-    slot_give_back(&r, "b");
-    slot_give_back(&r, "nobody");
-    assert_true(slot_take(&r, "c", false));
-    assert_false(slot_take(&r, "d", false));
+    sp_slot_give_back(&r, "p");
+    sp_slot_give_back(&r, "b");
+    sp_slot_give_back(&r, "nobody");
+    assert_true(sp_slot_take(&r, "c", false));
+    assert_false(sp_slot_take(&r, "d", false));
     sp_reconciler_release(&r);
     json_decref(stores);
 }
@@ -113,28 +95,28 @@ static void freed_slots_go_to_the_longest_waiting(void **state)
     sp_reconciler_init(&r, NULL, &e, &h, &cfg);
     sp_reconciler_set_kick(&r, record_kick, NULL); /* watch_namespaces off: no threads */
     n_kicked = 0;
-    assert_true(slot_take(&r, "a", false));
-    assert_false(slot_take(&r, "b", false));
-    assert_false(slot_take(&r, "c", false));
-    assert_false(slot_take(&r, "b", false)); /* asking again keeps its place */
+    assert_true(sp_slot_take(&r, "a", false));
+    assert_false(sp_slot_take(&r, "b", false));
+    assert_false(sp_slot_take(&r, "c", false));
+    assert_false(sp_slot_take(&r, "b", false)); /* asking again keeps its place */
     assert_int_equal(r.n_waiters, 2);
-    slot_give_back(&r, "a");
+    sp_slot_give_back(&r, "a");
     assert_int_equal(n_kicked, 1); /* the first in line is told at once */
     assert_string_equal(kicked[0], "b");
-    assert_false(slot_take(&r, "c", false)); /* c came later: b's turn */
-    assert_false(slot_take(&r, "d", false)); /* a newcomer queues behind */
-    assert_true(slot_take(&r, "b", false));
+    assert_false(sp_slot_take(&r, "c", false)); /* c came later: b's turn */
+    assert_false(sp_slot_take(&r, "d", false)); /* a newcomer queues behind */
+    assert_true(sp_slot_take(&r, "b", false));
     assert_int_equal(r.n_waiters, 2);
-    slot_give_back(&r, "b");
+    sp_slot_give_back(&r, "b");
     assert_int_equal(n_kicked, 2);
     assert_string_equal(kicked[1], "c");
     /* c stops asking (deleted, or failed): after three poll intervals d goes first */
     r.waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
-    assert_true(slot_take(&r, "d", false));
+    assert_true(sp_slot_take(&r, "d", false));
     assert_int_equal(r.n_waiters, 0);
     /* a forced take (a store already provisioning at a restart) leaves the line */
-    assert_false(slot_take(&r, "x", false));
-    assert_true(slot_take(&r, "x", true));
+    assert_false(sp_slot_take(&r, "x", false));
+    assert_true(sp_slot_take(&r, "x", true));
     assert_int_equal(r.n_waiters, 0);
     sp_reconciler_release(&r);
 }
@@ -168,15 +150,15 @@ static void one_rollout_slot_for_the_controller(void **state)
     (void)state;
     sp_reconciler_init(&r, NULL, &e, &h, &cfg);
     sp_reconciler_seed_slots(&r, stores); /* a restarted leader resumes u's upgrade first */
-    assert_false(rollout_take(&r, "a"));
-    assert_true(rollout_take(&r, "u"));
-    slot_give_back(&r, "a"); /* not the holder: nothing changes */
-    assert_false(rollout_take(&r, "b"));
-    slot_give_back(&r, "u"); /* failed, deleted or done: the slot is free */
-    assert_true(rollout_take(&r, "a"));
-    assert_false(rollout_take(&r, "b"));
-    rollout_give_back(&r, "a");
-    assert_true(rollout_take(&r, "b"));
+    assert_false(sp_rollout_take(&r, "a"));
+    assert_true(sp_rollout_take(&r, "u"));
+    sp_slot_give_back(&r, "a"); /* not the holder: nothing changes */
+    assert_false(sp_rollout_take(&r, "b"));
+    sp_slot_give_back(&r, "u"); /* failed, deleted or done: the slot is free */
+    assert_true(sp_rollout_take(&r, "a"));
+    assert_false(sp_rollout_take(&r, "b"));
+    sp_rollout_give_back(&r, "a");
+    assert_true(sp_rollout_take(&r, "b"));
     assert_int_equal(sp_reconciler_slots_used(&r), 0); /* provisioning slots are separate */
     sp_reconciler_release(&r);
     json_decref(stores);
@@ -361,7 +343,6 @@ static void failed_release_list_installs_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(owner_becomes_a_valid_label_value),
         cmocka_unit_test(tells_permanent_helm_errors),
         cmocka_unit_test(variables_cover_the_environment_and_plan),
         cmocka_unit_test(slots_cap_concurrent_provisioning),
