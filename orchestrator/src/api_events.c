@@ -25,7 +25,10 @@
 
 #include <microhttpd.h>
 
+#include "api_events.h"
+
 #include "api.h"
+#include "api_views.h"
 #include "metrics.h"
 #include "util.h"
 

@@ -242,7 +242,7 @@ int main(int argc, char **argv)
     if (err)
         goto fail;
     if (api) {
-        err = sp_http_start(api,
+        err = sp_http_start(sp_api_handle, api,
                             &(struct sp_http_config){.listen = cfg.listen,
                                                      .max_body = (size_t)cfg.max_body,
                                                      .request_timeout_ms = cfg.request_timeout_ms},

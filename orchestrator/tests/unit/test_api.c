@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include "api.h"
+#include "api_events.h"
+#include "dashboard.h"
 #include "metrics.h"
 
 static void sse_frames_split_lines(void **state)
@@ -226,8 +228,8 @@ static void parses_listen_addresses(void **state)
     assert_int_equal(sp_http_parse_listen("8080", &ss, &len), SP_E_INVALID);
     assert_int_equal(sp_http_parse_listen("host:99999", &ss, &len), SP_E_INVALID);
     assert_int_equal(sp_http_parse_listen("example.com:80", &ss, &len), SP_E_INVALID);
-    assert_string_equal(sp_http_mime("a/b.JS"), "text/javascript; charset=utf-8");
-    assert_string_equal(sp_http_mime("noext"), "application/octet-stream");
+    assert_string_equal(sp_dashboard_mime("a/b.JS"), "text/javascript; charset=utf-8");
+    assert_string_equal(sp_dashboard_mime("noext"), "application/octet-stream");
 }
 
 int main(void)
