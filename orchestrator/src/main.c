@@ -4,10 +4,19 @@
  *
  * Layers (each uses only those below it):
  *   entry       main.c, config.c
- *   faces       controller.c (the HTTP API joins here later)
- *   decisions   reconcile.c, store.c, engine.c
- *   mechanisms  kube.c, kubeconfig.c, cache.c, helm.c, proc.c, lease.c, event.c,
- *               probe.c, metrics.c, queue.c, log.c, yaml2json.c, util.c, err.c
+ *   faces       controller.c (the work queue's workers and the Lease);
+ *               http.c (libmicrohttpd glue) calling api_routes.c (routes, auth,
+ *               rate limits, audit) over one file per resource: api_stores.c,
+ *               api_me.c, api_events.c (the SSE hub), api_audit.c, api_health.c,
+ *               api_metrics.c; api_views.c (rendered views), dashboard.c, api.c
+ *   decisions   reconcile.c (dispatcher) with reconcile_job.h and its concerns:
+ *               reconcile_slots.c, reconcile_provision.c, reconcile_readiness.c,
+ *               readiness.c, reconcile_rollout.c, reconcile_teardown.c;
+ *               store.c (the model), engine.c, request.c, auth.c, ratelimit.c,
+ *               audit.c
+ *   mechanisms  kube.c, kubeconfig.c, cache.c, nswatch.c, helm.c, proc.c, lease.c,
+ *               event.c, probe.c, metrics.c, queue.c, log.c, yaml2json.c, util.c,
+ *               err.c; crd.h (the CRD's names)
  *
  * Signals are blocked in every thread and taken by sigwait() here:
  * SIGINT/SIGTERM stop (a running helm gets SIGTERM through its process

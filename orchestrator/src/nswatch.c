@@ -43,7 +43,7 @@ struct entry {
 
 struct sp_nswatch {
     struct sp_kube *k;
-    sp_nswatch_kick_fn kick;
+    sp_kick_fn kick;
     void *ud;
     pthread_mutex_t lock; /* guards live, n_live, stop; with cond wakes the reaper */
     pthread_cond_t cond;
@@ -116,7 +116,7 @@ static void *reap(void *arg)
     return NULL;
 }
 
-struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_nswatch_kick_fn kick, void *ud)
+struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_kick_fn kick, void *ud)
 {
     struct sp_nswatch *w = sp_calloc(1, sizeof(*w));
     int rc;

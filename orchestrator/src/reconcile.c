@@ -38,7 +38,7 @@ void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
     sp_job_metric_duration();
 }
 
-void sp_reconciler_set_kick(struct sp_reconciler *r, sp_reconcile_kick_fn kick, void *ud)
+void sp_reconciler_set_kick(struct sp_reconciler *r, sp_kick_fn kick, void *ud)
 {
     if (!kick) {
         sp_nswatch_free(r->watch);

@@ -67,9 +67,6 @@ struct sp_reconcile_config {
     bool watch_namespaces; /* watch a waiting store's namespace (else poll only) */
 };
 
-/* Asks the controller to reconcile store soon; must not block. */
-typedef void (*sp_reconcile_kick_fn)(void *ud, const char *store);
-
 /* A store waiting for a provisioning slot (slots_lock). */
 struct sp_slot_waiter {
     char *name;
@@ -87,7 +84,7 @@ struct sp_reconciler {
     char *rollout; /* the store holding the one chart-rollout slot, or NULL (slots_lock) */
     struct sp_slot_waiter *waiters; /* first come, first served (slots_lock) */
     size_t n_waiters, cap_waiters;
-    sp_reconcile_kick_fn kick; /* set once before the workers start, or NULL */
+    sp_kick_fn kick; /* set once before the workers start, or NULL */
     void *kick_ud;
     struct sp_nswatch *watch; /* namespace watches, or NULL (poll only) */
 };
@@ -103,7 +100,7 @@ void sp_reconciler_release(struct sp_reconciler *r);
  * sp_reconcile(); kick NULL stops the watches (call when no sp_reconcile()
  * runs any more, before whatever kick uses goes away).
  */
-void sp_reconciler_set_kick(struct sp_reconciler *r, sp_reconcile_kick_fn kick, void *ud);
+void sp_reconciler_set_kick(struct sp_reconciler *r, sp_kick_fn kick, void *ud);
 
 /*
  * Gives a slot to every store in stores (an array of Store objects) whose

@@ -78,6 +78,9 @@ bool sp_dns_label(const char *s);
  */
 char *sp_label_value(const char *s);
 
+/* Decodes standard base64 (whitespace ignored) and appends the bytes to out (NUL-terminated). */
+SP_MUST enum sp_err sp_base64_decode(const char *in, struct sp_buf *out);
+
 /* Sets *dst to a copy of src (either may be NULL), freeing the old value. */
 void sp_set_str(char **dst, const char *src);
 

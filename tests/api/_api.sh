@@ -15,7 +15,7 @@
 # Tokens: $ALICE (admin), $BOB and $CAROL (users).
 
 # shellcheck disable=SC2154 # root comes from tests/lib.sh
-orch_bin="$root/orchestrator/build/orchestrator"
+orch_bin="${SP_TEST_ORCHESTRATOR:-$root/orchestrator/build/orchestrator}"
 t_tmp=$(mktemp -d /tmp/sp-api-XXXXXX)
 t_run="a$RANDOM$RANDOM"
 t_pid=""
