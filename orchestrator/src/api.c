@@ -53,7 +53,7 @@ enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
     return SP_OK;
 }
 
-void sp_api_shutdown(struct sp_api *api)
+void sp_api_stop(struct sp_api *api)
 {
     if (api && api->events)
         sp_events_stop(api->events);

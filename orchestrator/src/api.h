@@ -85,7 +85,7 @@ SP_MUST enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *
                                struct sp_cache *cache, const struct sp_engines *engines,
                                struct sp_api **out);
 /* Ends SSE streams (call before stopping the server). */
-void sp_api_shutdown(struct sp_api *api);
+void sp_api_stop(struct sp_api *api);
 /* Frees it; after the server stopped and the cache was freed. */
 void sp_api_free(struct sp_api *api);
 

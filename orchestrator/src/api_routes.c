@@ -74,6 +74,10 @@ static const char *bearer(struct sp_http_req *r, size_t *len)
     return *len ? h : NULL;
 }
 
+static struct sp_metric_def rate_limited_def = {.name = "storeplatform_http_rate_limited_total",
+                                                .help = "Writes refused by a rate limit, by scope",
+                                                .type = SP_COUNTER};
+
 static bool rate_ok(struct sp_api *api, struct sp_http_req *r)
 {
     char key[SP_USER_MAX + 16];
@@ -92,9 +96,7 @@ static bool rate_ok(struct sp_api *api, struct sp_http_req *r)
         char secs[32];
         snprintf(secs, sizeof(secs), "%lld", (long long)((wait + 999) / 1000));
         sp_http_header(r, "Retry-After", secs);
-        sp_metric_add(sp_metric_register("storeplatform_http_rate_limited_total",
-                                         "Writes refused by a rate limit, by scope", SP_COUNTER,
-                                         NULL, 0),
+        sp_metric_add(sp_metric(&rate_limited_def),
                       scope[0] == 'i' ? "scope=\"ip\"" : "scope=\"user\"", 1);
         sp_http_error(r, 429, "rate_limited", NULL,
                       "too many writes from this %s: try again in %s s",

@@ -17,12 +17,14 @@
 #include "proc.h"
 #include "util.h"
 
+static const double duration_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
+static struct sp_metric_def duration_def =
+    SP_METRIC_HISTOGRAM("storeplatform_helm_duration_seconds",
+                        "Duration of helm runs by operation and result", duration_buckets);
+
 static struct sp_metric *duration_metric(void)
 {
-    static const double buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
-    return sp_metric_register("storeplatform_helm_duration_seconds",
-                              "Duration of helm runs by operation and result", SP_HISTOGRAM,
-                              buckets, sizeof(buckets) / sizeof(buckets[0]));
+    return sp_metric(&duration_def);
 }
 
 /* The most useful line of helm's stderr: the last "Error:" line, else the last line. */

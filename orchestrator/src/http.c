@@ -46,34 +46,25 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 
 /* ---- metrics ------------------------------------------------------------------------ */
 
-/*
- * The two families, registered once: sp_metric_register() scans the registry
- * under its lock, which every request would otherwise take twice more.
- */
-static struct sp_metric *requests_family, *duration_family;
-static pthread_once_t families_once = PTHREAD_ONCE_INIT;
-
-static void register_families(void)
-{
-    static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-    requests_family = sp_metric_register("storeplatform_http_requests_total",
-                                         "HTTP requests answered, by route, method and status",
-                                         SP_COUNTER, NULL, 0);
-    duration_family = sp_metric_register("storeplatform_http_request_duration_seconds",
-                                         "Time to answer an HTTP request, by route and status",
-                                         SP_HISTOGRAM, b, sizeof(b) / sizeof(b[0]));
-}
+static const double duration_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                          0.1,   0.25,   0.5,   1,    2.5,   5};
+static struct sp_metric_def requests_def = {
+    .name = "storeplatform_http_requests_total",
+    .help = "HTTP requests answered, by route, method and status",
+    .type = SP_COUNTER,
+};
+static struct sp_metric_def duration_def =
+    SP_METRIC_HISTOGRAM("storeplatform_http_request_duration_seconds",
+                        "Time to answer an HTTP request, by route and status", duration_buckets);
 
 static struct sp_metric *m_requests(void)
 {
-    pthread_once(&families_once, register_families);
-    return requests_family;
+    return sp_metric(&requests_def);
 }
 
 static struct sp_metric *m_duration(void)
 {
-    pthread_once(&families_once, register_families);
-    return duration_family;
+    return sp_metric(&duration_def);
 }
 
 static const char *method_label(const char *m)

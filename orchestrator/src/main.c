@@ -80,8 +80,7 @@ struct app {
     struct sp_kube *kube;
     struct sp_engines engines;
     struct sp_helm helm;
-    struct sp_reconciler rec;
-    bool rec_ready; /* rec was initialised */
+    struct sp_reconciler *rec;
     struct sp_cache *cache;
     struct sp_controller *ctl;
     struct sp_lease *lease;
@@ -152,24 +151,23 @@ static void reconciler_from_config(struct app *a)
                                .tmpdir = cfg->tmpdir,
                                .timeout_ms = cfg->helm_timeout_ms,
                                .cancel = &helm_cancel};
-    sp_reconciler_init(&a->rec, a->kube, &a->engines, &a->helm,
-                       &(struct sp_reconcile_config){
-                           .base_domain = cfg->base_domain,
-                           .ingress_class = cfg->ingress_class,
-                           .ingress_tls = cfg->ingress_tls,
-                           .cluster_issuer = cfg->cluster_issuer,
-                           .storage_class = cfg->storage_class,
-                           .store_values_file = cfg->store_values_file,
-                           .service_account = cfg->service_account,
-                           .store_role = cfg->store_role,
-                           .storefront_check = cfg->storefront_check,
-                           .storefront_timeout_ms = cfg->storefront_timeout_ms,
-                           .provision_timeout_ms = cfg->provision_timeout_ms,
-                           .poll_ms = cfg->poll_ms,
-                           .max_provisioning = cfg->max_provisioning,
-                           .watch_namespaces = cfg->watch_namespaces,
-                       });
-    a->rec_ready = true;
+    a->rec = sp_reconciler_new(a->kube, &a->engines, &a->helm,
+                               &(struct sp_reconcile_config){
+                                   .base_domain = cfg->base_domain,
+                                   .ingress_class = cfg->ingress_class,
+                                   .ingress_tls = cfg->ingress_tls,
+                                   .cluster_issuer = cfg->cluster_issuer,
+                                   .storage_class = cfg->storage_class,
+                                   .store_values_file = cfg->store_values_file,
+                                   .service_account = cfg->service_account,
+                                   .store_role = cfg->store_role,
+                                   .storefront_check = cfg->storefront_check,
+                                   .storefront_timeout_ms = cfg->storefront_timeout_ms,
+                                   .provision_timeout_ms = cfg->provision_timeout_ms,
+                                   .poll_ms = cfg->poll_ms,
+                                   .max_provisioning = cfg->max_provisioning,
+                                   .watch_namespaces = cfg->watch_namespaces,
+                               });
 }
 
 /* Says early when the Store resource is missing (the cache waits for it anyway). */
@@ -268,7 +266,7 @@ static enum sp_err app_start(struct app *a)
     sp_info(NULL, "config", "reconciling Stores matching '%s'", a->selector);
     a->cache = sp_cache_new(a->kube, SP_STORES_PATH, a->selector);
     a->ctl =
-        sp_controller_new(&a->rec, a->cache,
+        sp_controller_new(a->rec, a->cache,
                           &(struct sp_controller_config){.workers = cfg->workers,
                                                          .resync_ms = cfg->resync_ms,
                                                          .backoff_ms = cfg->backoff_ms,
@@ -312,14 +310,13 @@ static void app_stop(struct app *a)
 {
     atomic_store(&stopping, true);
     atomic_store(&helm_cancel, true);
-    sp_api_shutdown(a->api); /* ends the event streams, then the server stops */
+    sp_api_stop(a->api); /* ends the event streams, then the server stops */
     sp_http_stop(a->http);
     sp_lease_stop(a->lease);
     sp_controller_free(a->ctl);
     sp_cache_free(a->cache);
     sp_api_free(a->api); /* after the cache, whose thread calls the API's event hub */
-    if (a->rec_ready)
-        sp_reconciler_release(&a->rec);
+    sp_reconciler_free(a->rec);
     sp_engines_release(&a->engines);
     sp_kube_free(a->kube);
     free(a->selector);

@@ -116,6 +116,11 @@ static void *reap(void *arg)
     return NULL;
 }
 
+static struct sp_metric_def watched_def = {
+    .name = "storeplatform_namespace_watches",
+    .help = "Store namespaces watched while the controller waits for them",
+    .type = SP_GAUGE};
+
 struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_kick_fn kick, void *ud)
 {
     struct sp_nswatch *w = sp_calloc(1, sizeof(*w));
@@ -125,9 +130,7 @@ struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_kick_fn kick, void *ud)
     w->ud = ud;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
-    w->m_watched = sp_metric_register(
-        "storeplatform_namespace_watches",
-        "Store namespaces watched while the controller waits for them", SP_GAUGE, NULL, 0);
+    w->m_watched = sp_metric(&watched_def);
     rc = pthread_create(&w->reaper, NULL, reap, w);
     if (rc) {
         sp_warn(NULL, "nswatch", "no namespace watches, polling only: %s", strerror(rc));

@@ -20,11 +20,12 @@
 #include "reconcile_job.h"
 #include "util.h"
 
-void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
-                        const struct sp_engines *engines, const struct sp_helm *helm,
-                        const struct sp_reconcile_config *cfg)
+struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_engines *engines,
+                                        const struct sp_helm *helm,
+                                        const struct sp_reconcile_config *cfg)
 {
-    memset(r, 0, sizeof(*r));
+    struct sp_reconciler *r = sp_calloc(1, sizeof(*r));
+
     r->kube = kube;
     r->engines = engines;
     r->helm = *helm;
@@ -36,14 +37,11 @@ void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
     pthread_mutex_init(&r->slots_lock, NULL);
     sp_job_metric_failures();
     sp_job_metric_duration();
+    return r;
 }
 
-void sp_reconciler_set_kick(struct sp_reconciler *r, sp_kick_fn kick, void *ud)
+void sp_reconciler_start(struct sp_reconciler *r, sp_kick_fn kick, void *ud)
 {
-    if (!kick) {
-        sp_nswatch_free(r->watch);
-        r->watch = NULL;
-    }
     pthread_mutex_lock(&r->slots_lock);
     r->kick = kick;
     r->kick_ud = ud;
@@ -52,8 +50,20 @@ void sp_reconciler_set_kick(struct sp_reconciler *r, sp_kick_fn kick, void *ud)
         r->watch = sp_nswatch_new(r->kube, kick, ud);
 }
 
-void sp_reconciler_release(struct sp_reconciler *r)
+void sp_reconciler_stop(struct sp_reconciler *r)
 {
+    sp_nswatch_free(r->watch);
+    r->watch = NULL;
+    pthread_mutex_lock(&r->slots_lock);
+    r->kick = NULL;
+    r->kick_ud = NULL;
+    pthread_mutex_unlock(&r->slots_lock);
+}
+
+void sp_reconciler_free(struct sp_reconciler *r)
+{
+    if (!r)
+        return;
     sp_nswatch_free(r->watch);
     for (size_t i = 0; i < r->n_slots; i++)
         free(r->slots[i]);
@@ -63,6 +73,7 @@ void sp_reconciler_release(struct sp_reconciler *r)
     free(r->waiters);
     free(r->rollout);
     pthread_mutex_destroy(&r->slots_lock);
+    free(r);
 }
 
 /* Adds the finalizer; the resourceVersion makes a concurrent change a 409, never a lost one. */

@@ -33,7 +33,7 @@
  * stays as the fallback when a watch is down.
  *
  * Thread-safety: one struct sp_reconciler is shared by all workers; it is
- * read-only after sp_reconciler_init() except the provisioning slots and the
+ * read-only after sp_reconciler_new() except the provisioning slots and the
  * rollout slot, which slots_lock guards. The controller guarantees one call per name at a time.
  */
 #ifndef SP_RECONCILE_H
@@ -89,18 +89,23 @@ struct sp_reconciler {
     struct sp_nswatch *watch; /* namespace watches, or NULL (poll only) */
 };
 
-void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
-                        const struct sp_engines *engines, const struct sp_helm *helm,
-                        const struct sp_reconcile_config *cfg);
-void sp_reconciler_release(struct sp_reconciler *r);
-
+/* A new reconciler (caller frees with sp_reconciler_free()); kube, engines borrowed. */
+struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_engines *engines,
+                                        const struct sp_helm *helm,
+                                        const struct sp_reconcile_config *cfg);
 /*
  * Gives the reconciler a way to ask for a store to be looked at again soon,
  * and starts the namespace watches (cfg.watch_namespaces). Call before any
- * sp_reconcile(); kick NULL stops the watches (call when no sp_reconcile()
- * runs any more, before whatever kick uses goes away).
+ * sp_reconcile().
  */
-void sp_reconciler_set_kick(struct sp_reconciler *r, sp_kick_fn kick, void *ud);
+void sp_reconciler_start(struct sp_reconciler *r, sp_kick_fn kick, void *ud);
+/*
+ * Stops the watches and forgets the kick: call when no sp_reconcile() runs
+ * any more, before whatever kick uses goes away.
+ */
+void sp_reconciler_stop(struct sp_reconciler *r);
+/* Frees r (NULL is ignored). */
+void sp_reconciler_free(struct sp_reconciler *r);
 
 /*
  * Gives a slot to every store in stores (an array of Store objects) whose

@@ -13,18 +13,22 @@
 #include "reconcile_job.h"
 #include "util.h"
 
+static struct sp_metric_def failures_def = {.name = "storeplatform_store_failures_total",
+                                            .help = "Stores that went to Failed, by reason",
+                                            .type = SP_COUNTER};
+static const double duration_buckets[] = {5, 10, 20, 30, 60, 120, 180, 300, 600, 900};
+static struct sp_metric_def duration_def =
+    SP_METRIC_HISTOGRAM("storeplatform_provisioning_duration_seconds",
+                        "Time from Provisioning to Ready", duration_buckets);
+
 struct sp_metric *sp_job_metric_failures(void)
 {
-    return sp_metric_register("storeplatform_store_failures_total",
-                              "Stores that went to Failed, by reason", SP_COUNTER, NULL, 0);
+    return sp_metric(&failures_def);
 }
 
 struct sp_metric *sp_job_metric_duration(void)
 {
-    static const double b[] = {5, 10, 20, 30, 60, 120, 180, 300, 600, 900};
-    return sp_metric_register("storeplatform_provisioning_duration_seconds",
-                              "Time from Provisioning to Ready", SP_HISTOGRAM, b,
-                              sizeof(b) / sizeof(b[0]));
+    return sp_metric(&duration_def);
 }
 
 void sp_job_transition(struct sp_job *j, const char *type, const char *reason, const char *message)

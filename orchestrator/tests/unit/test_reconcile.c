@@ -49,7 +49,7 @@ static void variables_cover_the_environment_and_plan(void **state)
 
 static void slots_cap_concurrent_provisioning(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 2};
@@ -58,20 +58,20 @@ static void slots_cap_concurrent_provisioning(void **state)
                    "{\"metadata\":{\"name\":\"q\"},\"status\":{\"phase\":\"Ready\"}}]",
                    0, NULL);
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_seed_slots(&r, stores);
-    assert_int_equal(sp_reconciler_slots_used(&r), 1);
-    assert_true(sp_slot_take(&r, "a", false));
-    assert_true(sp_slot_take(&r, "a", false)); /* already holds one */
-    assert_false(sp_slot_take(&r, "b", false));
-    assert_true(sp_slot_take(&r, "b", true)); /* forced: a store already provisioning */
-    assert_int_equal(sp_reconciler_slots_used(&r), 3);
-    sp_slot_give_back(&r, "p");
-    sp_slot_give_back(&r, "b");
-    sp_slot_give_back(&r, "nobody");
-    assert_true(sp_slot_take(&r, "c", false));
-    assert_false(sp_slot_take(&r, "d", false));
-    sp_reconciler_release(&r);
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_seed_slots(r, stores);
+    assert_int_equal(sp_reconciler_slots_used(r), 1);
+    assert_true(sp_slot_take(r, "a", false));
+    assert_true(sp_slot_take(r, "a", false)); /* already holds one */
+    assert_false(sp_slot_take(r, "b", false));
+    assert_true(sp_slot_take(r, "b", true)); /* forced: a store already provisioning */
+    assert_int_equal(sp_reconciler_slots_used(r), 3);
+    sp_slot_give_back(r, "p");
+    sp_slot_give_back(r, "b");
+    sp_slot_give_back(r, "nobody");
+    assert_true(sp_slot_take(r, "c", false));
+    assert_false(sp_slot_take(r, "d", false));
+    sp_reconciler_free(r);
     json_decref(stores);
 }
 
@@ -87,38 +87,38 @@ static void record_kick(void *ud, const char *store)
 
 static void freed_slots_go_to_the_longest_waiting(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 1, .poll_ms = 2000};
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_set_kick(&r, record_kick, NULL); /* watch_namespaces off: no threads */
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_start(r, record_kick, NULL); /* watch_namespaces off: no threads */
     n_kicked = 0;
-    assert_true(sp_slot_take(&r, "a", false));
-    assert_false(sp_slot_take(&r, "b", false));
-    assert_false(sp_slot_take(&r, "c", false));
-    assert_false(sp_slot_take(&r, "b", false)); /* asking again keeps its place */
-    assert_int_equal(r.n_waiters, 2);
-    sp_slot_give_back(&r, "a");
+    assert_true(sp_slot_take(r, "a", false));
+    assert_false(sp_slot_take(r, "b", false));
+    assert_false(sp_slot_take(r, "c", false));
+    assert_false(sp_slot_take(r, "b", false)); /* asking again keeps its place */
+    assert_int_equal(r->n_waiters, 2);
+    sp_slot_give_back(r, "a");
     assert_int_equal(n_kicked, 1); /* the first in line is told at once */
     assert_string_equal(kicked[0], "b");
-    assert_false(sp_slot_take(&r, "c", false)); /* c came later: b's turn */
-    assert_false(sp_slot_take(&r, "d", false)); /* a newcomer queues behind */
-    assert_true(sp_slot_take(&r, "b", false));
-    assert_int_equal(r.n_waiters, 2);
-    sp_slot_give_back(&r, "b");
+    assert_false(sp_slot_take(r, "c", false)); /* c came later: b's turn */
+    assert_false(sp_slot_take(r, "d", false)); /* a newcomer queues behind */
+    assert_true(sp_slot_take(r, "b", false));
+    assert_int_equal(r->n_waiters, 2);
+    sp_slot_give_back(r, "b");
     assert_int_equal(n_kicked, 2);
     assert_string_equal(kicked[1], "c");
     /* c stops asking (deleted, or failed): after three poll intervals d goes first */
-    r.waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
-    assert_true(sp_slot_take(&r, "d", false));
-    assert_int_equal(r.n_waiters, 0);
+    r->waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
+    assert_true(sp_slot_take(r, "d", false));
+    assert_int_equal(r->n_waiters, 0);
     /* a forced take (a store already provisioning at a restart) leaves the line */
-    assert_false(sp_slot_take(&r, "x", false));
-    assert_true(sp_slot_take(&r, "x", true));
-    assert_int_equal(r.n_waiters, 0);
-    sp_reconciler_release(&r);
+    assert_false(sp_slot_take(r, "x", false));
+    assert_true(sp_slot_take(r, "x", true));
+    assert_int_equal(r->n_waiters, 0);
+    sp_reconciler_free(r);
 }
 
 static void rollout_upgrades_outdated_stores_once(void **state)
@@ -140,7 +140,7 @@ static void rollout_upgrades_outdated_stores_once(void **state)
 
 static void one_rollout_slot_for_the_controller(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 0};
@@ -148,19 +148,19 @@ static void one_rollout_slot_for_the_controller(void **state)
                                 "\"status\":{\"phase\":\"Ready\",\"upgradingTo\":\"0.2.0\"}}]",
                                 0, NULL);
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_seed_slots(&r, stores); /* a restarted leader resumes u's upgrade first */
-    assert_false(sp_rollout_take(&r, "a"));
-    assert_true(sp_rollout_take(&r, "u"));
-    sp_slot_give_back(&r, "a"); /* not the holder: nothing changes */
-    assert_false(sp_rollout_take(&r, "b"));
-    sp_slot_give_back(&r, "u"); /* failed, deleted or done: the slot is free */
-    assert_true(sp_rollout_take(&r, "a"));
-    assert_false(sp_rollout_take(&r, "b"));
-    sp_rollout_give_back(&r, "a");
-    assert_true(sp_rollout_take(&r, "b"));
-    assert_int_equal(sp_reconciler_slots_used(&r), 0); /* provisioning slots are separate */
-    sp_reconciler_release(&r);
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_seed_slots(r, stores); /* a restarted leader resumes u's upgrade first */
+    assert_false(sp_rollout_take(r, "a"));
+    assert_true(sp_rollout_take(r, "u"));
+    sp_slot_give_back(r, "a"); /* not the holder: nothing changes */
+    assert_false(sp_rollout_take(r, "b"));
+    sp_slot_give_back(r, "u"); /* failed, deleted or done: the slot is free */
+    assert_true(sp_rollout_take(r, "a"));
+    assert_false(sp_rollout_take(r, "b"));
+    sp_rollout_give_back(r, "a");
+    assert_true(sp_rollout_take(r, "b"));
+    assert_int_equal(sp_reconciler_slots_used(r), 0); /* provisioning slots are separate */
+    sp_reconciler_free(r);
     json_decref(stores);
 }
 
@@ -255,7 +255,7 @@ static void reconcile_once(struct world *w, int *runs, enum sp_err *err, bool *u
         "\"secret\":{},\"readiness\":{\"pods\":false,\"jobs\":false,\"pvcs\":false}}}}";
     struct fake_kube f = {.answer = answer_world, .ud = w};
     struct sp_engines engines;
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_helm h = {.home = "/tmp", .tmpdir = "/tmp", .timeout_ms = 5000};
     struct sp_reconcile_config cfg = {.base_domain = "b.test",
                                       .ingress_class = "nginx",
@@ -272,8 +272,8 @@ static void reconcile_once(struct world *w, int *runs, enum sp_err *err, bool *u
     engines.v[0].chart_version = sp_strdup("0.1.0");
     fake_helm(dir, sizeof(dir), &bin);
     h.bin = bin;
-    sp_reconciler_init(&r, f.kube, &engines, &h, &cfg);
-    *err = sp_reconcile(&r, "s1", &requeue);
+    r = sp_reconciler_new(f.kube, &engines, &h, &cfg);
+    *err = sp_reconcile(r, "s1", &requeue);
     *runs = helm_runs(dir);
     *upgrading = false;
     for (size_t from = 0;
@@ -281,7 +281,7 @@ static void reconcile_once(struct world *w, int *runs, enum sp_err *err, bool *u
          from = (size_t)(patch - f.reqs) + 1)
         if (patch->body.data && strstr(patch->body.data, "upgradingTo"))
             *upgrading = true;
-    sp_reconciler_release(&r);
+    sp_reconciler_free(r);
     sp_engines_release(&engines);
     json_decref(doc);
     fake_kube_stop(&f);
