@@ -49,6 +49,7 @@
 #include "helm.h"
 #include "kube.h"
 #include "nswatch.h"
+#include "store.h"
 
 struct sp_reconcile_config {
     const char *base_domain; /* hosts are <name>.<base_domain> */
@@ -141,7 +142,6 @@ enum sp_rollout sp_rollout_decide(const char *chart, const char *deployed, const
  * the environment and the plan); a new object. Exposed for tests.
  */
 json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *name,
-                          const char *owner, const char *display_name, const char *size,
-                          const char *const plan[5]);
+                          const struct sp_store_spec *spec);
 
 #endif

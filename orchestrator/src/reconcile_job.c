@@ -87,12 +87,15 @@ static const char *label_of(const json_t *o, const char *key)
 }
 
 json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *name,
-                          const char *owner, const char *display_name, const char *size,
-                          const char *const plan[5])
+                          const struct sp_store_spec *spec)
 {
-    static const char *const plan_keys[5] = {"plan.requests.cpu", "plan.requests.memory",
-                                             "plan.limits.cpu", "plan.limits.memory",
-                                             "plan.storage"};
+    const struct {
+        const char *key, *value;
+    } plan[] = {
+        {"plan.requests.cpu", spec->cpu_request}, {"plan.requests.memory", spec->memory_request},
+        {"plan.limits.cpu", spec->cpu_limit},     {"plan.limits.memory", spec->memory_limit},
+        {"plan.storage", spec->storage},
+    };
     char *ns = sp_store_namespace(name);
     char *host = sp_asprintf("%s.%s", name, cfg->base_domain);
     char *secret = sp_store_secret_name(name);
@@ -109,11 +112,13 @@ json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *nam
     json_object_set_new(v, "clusterIssuer", json_string(cfg->cluster_issuer));
     json_object_set_new(v, "storageClass", json_string(cfg->storage_class));
     json_object_set_new(v, "secretName", json_string(secret));
-    json_object_set_new(v, "owner", json_string(owner ? owner : ""));
-    json_object_set_new(v, "displayName", json_string(display_name ? display_name : name));
-    json_object_set_new(v, "size", size ? json_string(size) : json_null());
-    for (int i = 0; i < 5; i++)
-        json_object_set_new(v, plan_keys[i], plan && plan[i] ? json_string(plan[i]) : json_null());
+    json_object_set_new(v, "owner", json_string(spec->owner ? spec->owner : ""));
+    json_object_set_new(v, "displayName",
+                        json_string(spec->display_name ? spec->display_name : name));
+    json_object_set_new(v, "size", spec->size ? json_string(spec->size) : json_null());
+    for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++)
+        json_object_set_new(v, plan[i].key,
+                            plan[i].value ? json_string(plan[i].value) : json_null());
     free(ns);
     free(host);
     free(secret);
@@ -122,10 +127,7 @@ json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *nam
 
 json_t *sp_job_vars(struct sp_job *j)
 {
-    const char *plan[5] = {j->s.spec.cpu_request, j->s.spec.memory_request, j->s.spec.cpu_limit,
-                           j->s.spec.memory_limit, j->s.spec.storage};
-    return sp_reconcile_vars(&j->r->cfg, j->s.name, j->s.spec.owner, j->s.spec.display_name,
-                             j->s.spec.size, plan);
+    return sp_reconcile_vars(&j->r->cfg, j->s.name, &j->s.spec);
 }
 
 /* Looks at the namespace: *exists, *terminating, *ours (labelled for this store). */

@@ -31,8 +31,12 @@ static void variables_cover_the_environment_and_plan(void **state)
                                       .ingress_class = "nginx",
                                       .cluster_issuer = "",
                                       .storage_class = "fast"};
-    const char *plan[5] = {NULL, "1Gi", NULL, NULL, "3Gi"};
-    json_t *v = sp_reconcile_vars(&cfg, "s1", "o", "Shop One", "small", plan);
+    json_t *v = sp_reconcile_vars(&cfg, "s1",
+                                  &(struct sp_store_spec){.owner = "o",
+                                                          .display_name = "Shop One",
+                                                          .size = "small",
+                                                          .memory_request = "1Gi",
+                                                          .storage = "3Gi"});
     (void)state;
     assert_string_equal(json_string_value(json_object_get(v, "namespace")), "store-s1");
     assert_string_equal(json_string_value(json_object_get(v, "release")), "store-s1");
