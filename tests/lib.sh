@@ -86,6 +86,34 @@ cleanup_ns() {
 	rm -f "$t_ns_file"
 }
 
+# Removing what a suite's Stores made, the one way for the integration, API and browser suites:
+# stores_delete_wait SECONDS NAME...   delete each Store and wait (each up to SECONDS) for
+#                                      its controller, still running, to remove it
+# stores_forget NAME...                drop each Store's finalizer, delete it and its
+#                                      namespace store-NAME without waiting (no controller
+#                                      needed): nothing a failed test made stays behind
+stores_delete_wait() {
+	local secs=$1 s
+	shift
+	for s in "$@"; do
+		[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
+	done
+	for s in "$@"; do
+		[ -n "$s" ] && wait_for "$secs" bash -c "! kubectl get store '$s' >/dev/null 2>&1" >/dev/null 2>&1
+	done
+	return 0
+}
+stores_forget() {
+	local s
+	for s in "$@"; do
+		[ -n "$s" ] || continue
+		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
+		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
+	done
+	return 0
+}
+
 # What every suite that runs the real orchestrator needs first: the binary
 # (built when missing; the suite ends with "not ok" if it does not build) and
 # the Store CRD installed and established.

@@ -117,26 +117,17 @@ header() { grep -i "^$1:" "$t_tmp/headers" | head -n1 | cut -d' ' -f2- | tr -d '
 store_gone() { ! kubectl get store "$1" >/dev/null 2>&1; }
 
 t_cleanup() {
-	local s
-	while read -r s; do
-		[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	local stores
+	mapfile -t stores <"$t_tmp/stores"
 	# with a controller running, let it remove its releases and namespaces
-	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null && [ -s "$t_tmp/stores" ]; then
-		while read -r s; do
-			[ -n "$s" ] && wait_for 60 store_gone "$s" >/dev/null 2>&1
-		done <"$t_tmp/stores"
+	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null; then
+		stores_delete_wait 60 "${stores[@]}"
 	fi
 	if [ -n "$t_pid" ]; then
 		kill -TERM "$t_pid" 2>/dev/null
 		wait "$t_pid" 2>/dev/null
 	fi
-	while read -r s; do
-		[ -n "$s" ] || continue
-		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	stores_forget "${stores[@]}"
 	kubectl delete lease -n default "$t_lease" --ignore-not-found >/dev/null 2>&1
 	if [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		echo "# logs kept in $t_tmp"

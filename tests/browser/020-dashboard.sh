@@ -21,24 +21,15 @@ t_pid=""
 : >"$t_tmp/stores"
 
 t_cleanup() {
-	local s
+	local stores
+	mapfile -t stores <"$t_tmp/stores"
 	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null; then
 		# the orchestrator still runs: let it remove what the stores made
-		while read -r s; do
-			[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		done <"$t_tmp/stores"
-		while read -r s; do
-			[ -n "$s" ] && wait_for 60 bash -c "! kubectl get store $s >/dev/null 2>&1" >/dev/null 2>&1
-		done <"$t_tmp/stores"
+		stores_delete_wait 60 "${stores[@]}"
 		kill -TERM "$t_pid" 2>/dev/null
 		wait "$t_pid" 2>/dev/null
 	fi
-	while read -r s; do
-		[ -n "$s" ] || continue
-		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	stores_forget "${stores[@]}"
 	if [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		echo "# logs kept in $t_tmp"
 	else

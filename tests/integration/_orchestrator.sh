@@ -133,14 +133,11 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # Everything this test created goes, even when it failed half-way.
 t_cleanup() {
-	local pid s ns log
+	local pid log stores
 	for pid in "${t_pids[@]}"; do orch_kill "$pid"; done
-	for s in $(kubectl get stores -l "storeplatform.dev/test-run=$t_run" -o name 2>/dev/null); do
-		kubectl patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-		kubectl delete "$s" --wait=false >/dev/null 2>&1 || true
-		ns="store-${s#*/}"
-		kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
-	done
+	read -ra stores <<<"$(kubectl get stores -l "storeplatform.dev/test-run=$t_run" \
+		-o jsonpath='{.items[*].metadata.name}' 2>/dev/null)"
+	stores_forget "${stores[@]}"
 	[ "$t_lease_ns" = default ] && kubectl delete lease -n default "$t_lease" --ignore-not-found >/dev/null 2>&1
 	if [ "$t_orch_failed" -ne 0 ] || [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		for log in "$t_tmp"/*.log; do
