@@ -128,6 +128,27 @@ orch_prepare() { # BINARY
 	kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
 }
 
+# The one launcher of the real orchestrator for the integration, API and browser suites:
+# orch_launch OUT ERR FLAG...  starts $orch_bin in the background with what every suite
+#                              gives it (the engine table, helm from PATH, values files in
+#                              $t_tmp, no storefront check, 500 ms poll and back-off, 10 s
+#                              resync) and then the suite's own flags (a later flag wins);
+#                              stdout to OUT, stderr (the log) to ERR; sets ORCH_PID
+orch_launch() {
+	local out=$1 err=$2
+	shift 2
+	# shellcheck disable=SC2154 # orch_bin and t_tmp are the suite's
+	"$orch_bin" \
+		--engines-file="$root/charts/engines.yaml" \
+		--helm="$(command -v helm)" \
+		--tmpdir="$t_tmp" \
+		--no-storefront-check \
+		--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
+		"$@" >"$out" 2>"$err" &
+	# shellcheck disable=SC2034 # the suite reads it
+	ORCH_PID=$!
+}
+
 # Prints the port an orchestrator started with --listen=HOST:0 reports in its
 # log ("API listening on ... (port N)"); waits up to 10 s, or until PID exits.
 # Prints nothing and fails when no port appeared.

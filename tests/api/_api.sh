@@ -54,21 +54,16 @@ api_start() {
 			  renewTime: "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)"
 		YAML
 	fi
-	"$orch_bin" \
-		--engines-file="$root/charts/engines.yaml" \
+	orch_launch "$t_tmp/stdout.log" "$t_tmp/stderr.log" \
 		--chart-dir="$root/tests/fixtures/charts" \
-		--helm="$(command -v helm)" \
-		--tmpdir="$t_tmp" \
-		--no-storefront-check \
-		--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
 		--leader-elect-namespace=default --leader-elect-lease="$t_lease" \
 		--leader-elect-identity="api-$t_run" \
 		--lease-duration=4s --lease-renew-deadline=3s --lease-retry=500ms \
 		--listen=127.0.0.1:0 --tokens-file="$t_tmp/tokens" \
 		--audit-file="$t_tmp/audit.log" \
 		--controller-class="api-$t_run" \
-		"$@" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
-	t_pid=$!
+		"$@"
+	t_pid=$ORCH_PID
 	API_PORT=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 	API="http://127.0.0.1:$API_PORT"
 	wait_for 10 curl -sf "$API/readyz" >/dev/null

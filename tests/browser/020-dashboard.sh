@@ -85,21 +85,16 @@ if [ -n "$js" ] && grep -qF "$js" "$orch_bin" 2>/dev/null; then
 fi
 echo "# dashboard: $mode"
 max_stores=3
-"$orch_bin" \
-	--engines-file="$root/charts/engines.yaml" \
+orch_launch "$t_tmp/stdout.log" "$t_tmp/stderr.log" \
 	--chart-dir="$root/tests/fixtures/charts" \
-	--helm="$(command -v helm)" \
-	--tmpdir="$t_tmp" \
-	--no-storefront-check \
 	--no-leader-elect \
 	--controller-class="ui-$$" \
-	--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
 	--provision-timeout=15s \
 	--listen=127.0.0.1:0 --tokens-file="$t_tmp/tokens" \
 	--max-stores-per-user=$max_stores --rate-user=5 --rate-ip=50 --rate-burst=20 \
 	--sse-heartbeat=5s \
-	"${dash_flags[@]}" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
-t_pid=$!
+	"${dash_flags[@]}"
+t_pid=$ORCH_PID
 port=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 if [ -z "$port" ]; then
 	echo "not ok - the orchestrator starts and listens"

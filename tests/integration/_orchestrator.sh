@@ -71,15 +71,8 @@ fi
 orch_start() {
 	local name=$1
 	shift
-	"$orch_bin" \
-		--engines-file="$root/charts/engines.yaml" \
+	orch_launch "$t_tmp/$name.metrics" "$t_tmp/$name.log" \
 		--chart-dir="$chart_dir" \
-		--helm="$(command -v helm)" \
-		--tmpdir="$t_tmp" \
-		--no-storefront-check \
-		--poll-interval=500ms \
-		--resync=10s \
-		--backoff=500ms --backoff-max=5s \
 		--leader-elect-namespace="$t_lease_ns" \
 		--leader-elect-lease="$t_lease" \
 		--leader-elect-identity="$name" \
@@ -88,8 +81,7 @@ orch_start() {
 		--controller-class="test-$t_run" \
 		--listen=127.0.0.1:0 \
 		"${t_cred_flags[@]}" \
-		"$@" >"$t_tmp/$name.metrics" 2>"$t_tmp/$name.log" &
-	ORCH_PID=$!
+		"$@"
 	t_pids+=("$ORCH_PID")
 }
 
