@@ -272,12 +272,69 @@ static enum sp_err parse_plan(const json_t *plan, const struct sp_engine *eng,
     return SP_OK;
 }
 
+/* The body as a JSON object (a new reference in *doc), refused early when too deep. */
+static enum sp_err load_body(const char *body, size_t len, json_t **doc, struct sp_req_error *e)
+{
+    json_error_t jerr;
+    enum sp_err err;
+
+    *doc = NULL;
+    if (!body || len == 0)
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: a JSON object is required"));
+    err = sp_json_depth_check(body, len, SP_REQ_MAX_DEPTH);
+    if (err)
+        return fail_field(e, "too_deep", "", err);
+    *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*doc)
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: not valid JSON (%s at line %d column %d)",
+                                  jerr.text, jerr.line, jerr.column));
+    if (!json_is_object(*doc))
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: must be a JSON object"));
+    return SP_OK;
+}
+
+/* The engine the request names, among engines; *eng NULL only on an error. */
+static enum sp_err find_engine(const struct sp_engines *engines, const char *name,
+                               const struct sp_engine **eng, struct sp_req_error *e)
+{
+    struct sp_buf b = SP_BUF_INIT;
+    enum sp_err err;
+
+    *eng = engines ? sp_engines_find(engines, name) : NULL;
+    if (*eng)
+        return SP_OK;
+    for (size_t i = 0; engines && i < engines->n; i++)
+        sp_buf_addf(&b, "%s%s", i ? ", " : "", engines->v[i].name);
+    err = fail_field(
+        e, "invalid", "engine",
+        sp_fail(SP_E_INVALID, "engine: must be one of %s", b.data ? b.data : "(none configured)"));
+    sp_buf_release(&b);
+    return err;
+}
+
+/* displayName: "" means none; else at most SP_DISPLAY_NAME_MAX characters, no controls. */
+static enum sp_err check_display_name(char **name, struct sp_req_error *e)
+{
+    if (*name && !**name) {
+        free(*name);
+        *name = NULL;
+    }
+    if (*name && (utf8_chars(*name) > SP_DISPLAY_NAME_MAX || has_control(*name)))
+        return fail_field(e, "invalid", "displayName",
+                          sp_fail(SP_E_INVALID,
+                                  "displayName: at most %d characters, no control characters",
+                                  SP_DISPLAY_NAME_MAX));
+    return SP_OK;
+}
+
 enum sp_err sp_create_req_parse(const char *body, size_t len, const struct sp_engines *engines,
                                 struct sp_create_req *out, struct sp_req_error *e)
 {
     static const char *const known[] = {"name", "engine", "displayName", "plan", NULL};
     const struct sp_engine *eng = NULL;
-    json_error_t jerr;
     json_t *doc = NULL;
     const json_t *plan;
     enum sp_err err;
@@ -285,78 +342,32 @@ enum sp_err sp_create_req_parse(const char *body, size_t len, const struct sp_en
     memset(out, 0, sizeof(*out));
     e->code = "invalid";
     e->field = "";
-    if (!body || len == 0)
-        return fail_field(e, "invalid_json", "",
-                          sp_fail(SP_E_INVALID, "body: a JSON object is required"));
-    err = sp_json_depth_check(body, len, SP_REQ_MAX_DEPTH);
-    if (err)
-        return fail_field(e, "too_deep", "", err);
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc)
-        return fail_field(e, "invalid_json", "",
-                          sp_fail(SP_E_INVALID, "body: not valid JSON (%s at line %d column %d)",
-                                  jerr.text, jerr.line, jerr.column));
-    if (!json_is_object(doc)) {
-        err =
-            fail_field(e, "invalid_json", "", sp_fail(SP_E_INVALID, "body: must be a JSON object"));
-        goto fail;
-    }
-    err = only_known(doc, known, "", e);
+    err = load_body(body, len, &doc, e);
+    if (!err)
+        err = only_known(doc, known, "", e);
     if (!err)
         err = get_string(doc, "name", "name", &out->name, e);
     if (!err)
         err = get_string(doc, "engine", "engine", &out->spec.engine, e);
     if (!err)
         err = get_string(doc, "displayName", "displayName", &out->spec.display_name, e);
-    if (err)
-        goto fail;
-    if (!out->name) {
+    if (!err && !out->name)
         err = fail_field(e, "invalid", "name", sp_fail(SP_E_INVALID, "name: is required"));
-        goto fail;
-    }
-    err = sp_api_name_check(out->name, e);
-    if (err)
-        goto fail;
-    if (!out->spec.engine) {
+    if (!err)
+        err = sp_api_name_check(out->name, e);
+    if (!err && !out->spec.engine)
         err = fail_field(e, "invalid", "engine", sp_fail(SP_E_INVALID, "engine: is required"));
-        goto fail;
-    }
-    eng = engines ? sp_engines_find(engines, out->spec.engine) : NULL;
-    if (!eng) {
-        struct sp_buf b = SP_BUF_INIT;
-        for (size_t i = 0; engines && i < engines->n; i++)
-            sp_buf_addf(&b, "%s%s", i ? ", " : "", engines->v[i].name);
-        err = fail_field(e, "invalid", "engine",
-                         sp_fail(SP_E_INVALID, "engine: must be one of %s",
-                                 b.data ? b.data : "(none configured)"));
-        sp_buf_release(&b);
-        goto fail;
-    }
-    if (out->spec.display_name && !*out->spec.display_name) { /* "" means no display name */
-        free(out->spec.display_name);
-        out->spec.display_name = NULL;
-    }
-    if (out->spec.display_name && (utf8_chars(out->spec.display_name) > SP_DISPLAY_NAME_MAX ||
-                                   has_control(out->spec.display_name))) {
-        err = fail_field(e, "invalid", "displayName",
-                         sp_fail(SP_E_INVALID,
-                                 "displayName: at most %d characters, no control characters",
-                                 SP_DISPLAY_NAME_MAX));
-        goto fail;
-    }
-    plan = json_object_get(doc, "plan");
-    if (plan) {
+    if (!err)
+        err = find_engine(engines, out->spec.engine, &eng, e);
+    if (!err)
+        err = check_display_name(&out->spec.display_name, e);
+    if (!err && (plan = json_object_get(doc, "plan")))
         err = parse_plan(plan, eng, out, e);
-        if (err)
-            goto fail;
-    } else {
+    else if (!err)
         out->spec.size = sp_strdup("small");
-    }
     json_decref(doc);
-    return SP_OK;
-fail:
-    json_decref(doc);
-    sp_create_req_release(out);
+    if (err)
+        sp_create_req_release(out);
     return err;
 }
 
