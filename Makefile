@@ -25,7 +25,7 @@ SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(sort $(wildcard tests/chaos/[0-9]*.sh)) \
 	$(sort $(wildcard tests/browser/[0-9]*.sh))
 
-.PHONY: all deps tools dashboard orchestrator test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
+.PHONY: all deps tools dashboard orchestrator images test test-only cluster-up cluster-down lint dev up down bench chaos fuzz
 
 all: orchestrator
 
@@ -43,6 +43,12 @@ dashboard:
 
 orchestrator: deps dashboard
 	@$(MAKE) -s -C orchestrator
+
+# The container images (shop, database, orchestrator) from images/*/Dockerfile, built here on a
+# local Debian base with buildah, each only when its inputs changed; IMAGES_LOAD=SOCKET imports
+# them into that containerd. `scripts/images.sh --list` names them.
+images: deps tools dashboard
+	@scripts/images.sh $(if $(IMAGES_LOAD),--load $(IMAGES_LOAD))
 
 cluster-up: tools
 	@scripts/cluster-up.sh

@@ -16,6 +16,8 @@ if [ -f "$state/kubeconfig" ] && [ -x "$bin/kubectl" ]; then
 	volumes=$("$bin/kubectl" --kubeconfig "$state/kubeconfig" --request-timeout=5s get pv \
 		-o jsonpath='{range .items[*]}{.spec.hostPath.path}{"\n"}{end}' 2>/dev/null || true)
 fi
+# The real node first: its pods' mounts, devices, chains and cgroups.
+CLUSTER_NAME=$name CLUSTER_DIR=$state "$root/scripts/cluster/node.sh" stop || true
 pids=$(cat "$KWOK_WORKDIR/clusters/$name"/pids/*.pid 2>/dev/null || true)
 if [ -x "$bin/kwokctl" ] && [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
 	"$bin/kwokctl" delete cluster --name "$name" >/dev/null 2>&1 || true

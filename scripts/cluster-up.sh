@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Brings up the local control plane: real etcd, kube-apiserver,
 # kube-controller-manager and kube-scheduler (built by scripts/tools.sh) with
-# two KWOK-simulated nodes, a default StorageClass whose claims really bind,
-# and an IngressClass "nginx". Writes the kubeconfig to .cluster/kubeconfig.
+# two KWOK-simulated nodes, a real node where pods run (scripts/cluster/node.sh:
+# kubelet, containerd, CoreDNS, Traefik on 127.0.0.1:80; STORE_REAL_NODE=0
+# leaves it out for quick runs), a default StorageClass whose claims really
+# bind, and the IngressClasses "nginx" and "traefik". Writes the kubeconfig to
+# .cluster/kubeconfig.
 #
 # Idempotent: a healthy cluster is left as it is; a stopped one (its processes
 # gone, e.g. after a reboot) or one with a component gone is started again; a
@@ -78,7 +81,8 @@ else
 	fi
 	rm -f "$kubeconfig"
 	log "creating the control plane (kube $(kube-apiserver --version | awk '{print $2}'))"
-	kwokctl --config "$root/scripts/cluster/kwokctl.yaml" create cluster --name "$name" --runtime binary \
+	sed "s|@PKI@|$KWOK_WORKDIR/clusters/$name/pki|g" "$root/scripts/cluster/kwokctl.yaml" >"$state/kwokctl.yaml"
+	kwokctl --config "$state/kwokctl.yaml" create cluster --name "$name" --runtime binary \
 		--etcd-binary "$bin/etcd" \
 		--kube-apiserver-binary "$bin/kube-apiserver" \
 		--kube-controller-manager-binary "$bin/kube-controller-manager" \
@@ -86,7 +90,6 @@ else
 		--kwok-controller-binary "$bin/kwok" \
 		--kube-authorization=true --kube-admission=true \
 		--disable-qps-limits \
-		--extra-args "kube-controller-manager=enable-hostpath-provisioner=true" \
 		--kubeconfig "$kubeconfig" \
 		--wait 2m --quiet-pull >"$state/create.log" 2>&1 || {
 		log "kwokctl create cluster failed:"
@@ -103,4 +106,10 @@ for _ in $(seq 1 60); do
 	kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
 	sleep 0.5
 done
+if [ "${STORE_REAL_NODE:-1}" != 0 ]; then
+	"$root/scripts/cluster/node.sh" start || {
+		log "the real node did not start (logs in $state/node/logs)"
+		exit 1
+	}
+fi
 log "ready in $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")s: KUBECONFIG=$kubeconfig"

@@ -21,7 +21,10 @@ if [ "${1:-}" = "--dir" ]; then
 	exit 0
 fi
 
-want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm)
+# The control plane and its clients, then the real node (kubelet, kube-proxy,
+# containerd with its shim and ctr) and what serves it (CoreDNS, Traefik).
+want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl helm
+	kubelet kube-proxy containerd containerd-shim-runc-v2 ctr coredns traefik)
 missing=()
 for b in "${want[@]}"; do
 	[ -x "$bin/$b" ] || missing+=("$b")
@@ -59,7 +62,7 @@ if ! have kwok || ! have kwokctl; then
 	done)
 fi
 
-kube=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+kube=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 for t in "${kube[@]}"; do
 	have "$t" && continue
 	IFS=. read -r major minor _ <<<"$KUBE_VERSION"
@@ -71,6 +74,24 @@ for t in "${kube[@]}"; do
 	log "building $t v$KUBE_VERSION"
 	(cd "$root/tools/kube" && go build -trimpath -ldflags "$kld" -o "$bin/$t.tmp" "k8s.io/kubernetes/cmd/$t" && mv "$bin/$t.tmp" "$bin/$t")
 done
+
+for t in containerd containerd-shim-runc-v2 ctr; do
+	have "$t" && continue
+	cld="-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION"
+	log "building $t v$CONTAINERD_VERSION"
+	(cd "$root/tools/containerd" && go build -trimpath -ldflags "$cld" -o "$bin/$t.tmp" "github.com/containerd/containerd/v2/cmd/$t" && mv "$bin/$t.tmp" "$bin/$t")
+done
+
+if ! have coredns; then
+	log "building coredns v$COREDNS_VERSION"
+	(cd "$root/tools/coredns" && go build -trimpath -ldflags "-s -w" -o "$bin/coredns.tmp" github.com/coredns/coredns && mv "$bin/coredns.tmp" "$bin/coredns")
+fi
+
+if ! have traefik; then
+	log "building traefik v$TRAEFIK_VERSION"
+	(cd "$root/tools/traefik" && go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=v$TRAEFIK_VERSION" \
+		-o "$bin/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik && mv "$bin/traefik.tmp" "$bin/traefik")
+fi
 
 log "built ${#missing[@]} tool(s) in $(($(date +%s) - start))s into $bin"
 echo "$bin"

@@ -63,6 +63,9 @@ static const struct flag flags[] = {
     F("storefront-check", BOOL, storefront_check,
       "GET the storefront before calling a store Ready"),
     F("storefront-timeout", DUR, storefront_timeout_ms, "timeout of the storefront check"),
+    F("storefront-connect-to", STR, storefront_connect_to,
+      "send the storefront check to HOST:PORT (the ingress controller) whatever the store's host "
+      "resolves to; the request still names the store's host"),
     F("service-account", STR, service_account,
       "namespace/name of the orchestrator's ServiceAccount, bound in each store namespace"),
     F("store-role", STR, store_role,
@@ -241,6 +244,15 @@ enum sp_err sp_config_parse(struct sp_config *cfg, int argc, char **argv)
         return sp_fail(SP_E_INVALID, "--workers: must be at least 1");
     if (!sp_dns_label(cfg->base_domain) && !strchr(cfg->base_domain, '.'))
         return sp_fail(SP_E_INVALID, "--base-domain: '%s' is not a domain", cfg->base_domain);
+    if (cfg->storefront_connect_to && cfg->storefront_connect_to[0]) {
+        const char *colon = strrchr(cfg->storefront_connect_to, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == cfg->storefront_connect_to || !end || *end || port < 1 ||
+            port > 65535)
+            return sp_fail(SP_E_INVALID, "--storefront-connect-to: '%s' is not HOST:PORT",
+                           cfg->storefront_connect_to);
+    }
     return SP_OK;
 }
 

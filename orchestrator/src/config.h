@@ -47,6 +47,7 @@ struct sp_config {
     const char *tmpdir;
     bool storefront_check;
     int64_t storefront_timeout_ms;
+    const char *storefront_connect_to; /* HOST:PORT, or NULL: the URL's own host */
     const char *service_account;
     const char *store_role;
 

@@ -163,6 +163,7 @@ static void reconciler_from_config(struct app *a)
                                    .store_role = cfg->store_role,
                                    .storefront_check = cfg->storefront_check,
                                    .storefront_timeout_ms = cfg->storefront_timeout_ms,
+                                   .storefront_connect_to = cfg->storefront_connect_to,
                                    .provision_timeout_ms = cfg->provision_timeout_ms,
                                    .poll_ms = cfg->poll_ms,
                                    .max_provisioning = cfg->max_provisioning,

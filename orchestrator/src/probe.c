@@ -5,6 +5,9 @@
 #include "probe.h"
 
 #include <curl/curl.h>
+#include <stdlib.h>
+
+#include "util.h"
 
 static size_t discard(char *d, size_t size, size_t n, void *ud)
 {
@@ -12,14 +15,26 @@ static size_t discard(char *d, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-enum sp_err sp_probe_http(const char *url, int64_t timeout_ms, long *status)
+enum sp_err sp_probe_http(const char *url, int64_t timeout_ms, const char *connect_to, long *status)
 {
     CURL *h = curl_easy_init();
+    struct curl_slist *to = NULL;
     CURLcode cc;
 
     *status = 0;
     if (!h)
         return sp_fail(SP_E_IO, "curl_easy_init failed");
+    if (connect_to && connect_to[0]) {
+        /* "::HOST:PORT": any host and port of the URL goes to HOST:PORT. */
+        char *entry = sp_asprintf("::%s", connect_to);
+        to = curl_slist_append(NULL, entry);
+        free(entry);
+        if (!to) {
+            curl_easy_cleanup(h);
+            return sp_fail(SP_E_IO, "curl_slist_append failed");
+        }
+        curl_easy_setopt(h, CURLOPT_CONNECT_TO, to);
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -29,6 +44,7 @@ enum sp_err sp_probe_http(const char *url, int64_t timeout_ms, long *status)
     if (cc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(h);
+    curl_slist_free_all(to);
     if (cc != CURLE_OK)
         return sp_fail(cc == CURLE_OPERATION_TIMEDOUT ? SP_E_TIMEOUT : SP_E_IO, "storefront %s: %s",
                        url, curl_easy_strerror(cc));

@@ -62,6 +62,7 @@ struct sp_reconcile_config {
     const char *store_role;        /* ClusterRole bound to it, or NULL */
     bool storefront_check;
     int64_t storefront_timeout_ms;
+    const char *storefront_connect_to; /* HOST:PORT every check connects to, or NULL */
     int64_t provision_timeout_ms;
     int64_t poll_ms;       /* how often a provisioning store is looked at */
     int max_provisioning;  /* stores provisioning at once; 0 = no limit */

@@ -157,7 +157,8 @@ bool sp_job_storefront_serves(struct sp_job *j)
             free(check_url);
             check_url = sp_asprintf("%s%s", j->s.status.url, path[0] == '/' ? path + 1 : path);
         }
-        err = sp_probe_http(check_url, cfg->storefront_timeout_ms, &status);
+        err = sp_probe_http(check_url, cfg->storefront_timeout_ms, cfg->storefront_connect_to,
+                            &status);
         free(check_url);
         if (err || status < 200 || status >= 400) {
             char msg[600];

@@ -63,5 +63,7 @@ check "TLS: cert-manager annotation and https WP_HOME" bash -c "grep -q 'cert-ma
 check "TLS: probes send X-Forwarded-Proto" grep -q 'value: https' <<<"$tls"
 official=$(render "${base_sets[@]}" --set wordpress.bundled=false)
 check "official image: fetch init container and Internet egress" bash -c "grep -q 'fetch.sh' <<<\"\$1\" && grep -q 'cidr: 0.0.0.0/0' <<<\"\$1\"" _ "$official"
+check "official image: the setup Job runs its docker-ensure-installed.sh" grep -q 'command: \["docker-ensure-installed.sh", "php"' <<<"$official"
+check "bundled image: the setup Job runs our store-entrypoint.sh" grep -q 'command: \["store-entrypoint.sh", "php"' <<<"$out"
 check "bundled image: no Internet egress" bash -c "! grep -q 'cidr: 0.0.0.0/0' <<<\"\$1\"" _ "$out"
 exit 0

@@ -45,9 +45,9 @@ check "the Store API lists the chai, ₹349.00 including GST" store_is "$(jq -r 
 storefront() {
 	: >"$jar"
 	answers / 200 && answers /shop/ 200 && answers "${chai_url#"$store_url"}" 200 &&
-		answers /cart/ 200 && answers /my-account/ 200
+		answers /cart/ 200 && answers /my-account/ 200 && answers /my-account/lost-password/ 200
 }
-check "/, /shop/, a product page, /cart/ and /my-account/ answer 200" storefront
+check "/, /shop/, a product page, /cart/, /my-account/ and an endpoint of it answer 200" storefront
 product_page_prices() {
 	get "${chai_url#"$store_url"}" >/dev/null
 	# The price shown, with its suffix; 411.82 would be 349 plus 18% on top.

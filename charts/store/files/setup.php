@@ -442,7 +442,17 @@ function setup_permalinks() {
 		$wp_rewrite->set_permalink_structure( '/%postname%/' );
 	}
 	// Derived data (WooCommerce adds endpoints); false: no .htaccess written.
+	// On the first load after its activation WooCommerce has not registered its
+	// page endpoints (seen with 11.0.1: none at this point, so order-received
+	// and my-account/orders answered 404): register them before the rules are built.
+	if ( empty( $wp_rewrite->endpoints ) && isset( WC()->query ) ) {
+		WC()->query->add_endpoints();
+	}
 	flush_rewrite_rules( false );
+	$rules = (array) get_option( 'rewrite_rules', array() );
+	if ( ! preg_grep( '/order-received/', array_keys( $rules ) ) ) {
+		setup_die( 'the rewrite rules lack WooCommerce\'s order-received endpoint' );
+	}
 }
 
 /**
@@ -582,11 +592,13 @@ function setup_shop( array $c ) {
 	setup_store_options( $c );
 	setup_cod();
 	setup_pages();
-	setup_permalinks();
 	setup_tax_rate( $c );
 	setup_shipping_zone( $c );
 	setup_placeholder_image();
 	setup_products( $c );
+	// Last: the rules must hold WooCommerce's page endpoints (order-received,
+	// my-account/orders, ...), which steps before may have flushed without.
+	setup_permalinks();
 }
 
 /**

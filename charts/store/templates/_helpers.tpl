@@ -101,6 +101,18 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
+{{/* Where every pod of the store may run: scheduling.nodeSelector and scheduling.tolerations. */}}
+{{- define "store.scheduling" -}}
+{{- with .Values.scheduling.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.scheduling.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
 {{/* A value from the credentials Secret: include "store.secretEnv" (dict "root" $ "name" "ENV" "key" "secret-key") */}}
 {{- define "store.secretEnv" -}}
 - name: {{ .name }}
