@@ -33,8 +33,8 @@ export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
 PATH="$("$root/scripts/tools.sh" --dir):$PATH"
 export PATH
 
-log() { printf 'dev-credentials: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 
 for tool in helm kubectl jq base64; do
 	command -v "$tool" >/dev/null || die "$tool not found (run: make tools)"

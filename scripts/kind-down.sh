@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cluster=${KIND_CLUSTER_NAME:-store-platform}
 
-log() { printf 'kind-down: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 
 command -v kind >/dev/null || { log "missing: kind (https://kind.sigs.k8s.io/)"; exit 1; }
 if kind get clusters 2>/dev/null | grep -qx "$cluster"; then

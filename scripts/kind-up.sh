@@ -29,8 +29,8 @@ export KUBECONFIG="$root/.cluster/kind.kubeconfig"
 tools_dir=$("$root/scripts/tools.sh" --dir)
 [ -d "$tools_dir" ] && PATH="$tools_dir:$PATH"
 
-log() { printf 'kind-up: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 
 # Every prerequisite, checked before anything changes, named together when missing.
 missing=()

@@ -34,7 +34,8 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-log() { printf 'tools: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 mkdir -p "$bin"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 start=$(date +%s)

@@ -10,6 +10,8 @@
 #                                    for the expected reason, not any reason
 #   wait_for SECONDS command args... retries every 0.5 s until success or time out
 # The output of a failing command is shown indented under its "not ok" line.
+# Each returns the check's status (0 passed, 1 failed), so `check … && next`
+# runs next only when the check passed.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export KUBECONFIG="${KUBECONFIG:-$root/.cluster/kubeconfig}"
@@ -22,8 +24,9 @@ _t_report() { # status name output
 		echo "ok - $2"
 	else
 		echo "not ok - $2"
-		[ -n "$3" ] && printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
+		[ -z "$3" ] || printf '%s\n' "$3" | tail -n 20 | sed 's/^/    # /'
 	fi
+	[ "$1" -eq 0 ]
 }
 
 check() {
@@ -83,6 +86,34 @@ cleanup_ns() {
 	rm -f "$t_ns_file"
 }
 
+# Removing what a suite's Stores made, the one way for the integration, API and browser suites:
+# stores_delete_wait SECONDS NAME...   delete each Store and wait (each up to SECONDS) for
+#                                      its controller, still running, to remove it
+# stores_forget NAME...                drop each Store's finalizer, delete it and its
+#                                      namespace store-NAME without waiting (no controller
+#                                      needed): nothing a failed test made stays behind
+stores_delete_wait() {
+	local secs=$1 s
+	shift
+	for s in "$@"; do
+		[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
+	done
+	for s in "$@"; do
+		[ -n "$s" ] && wait_for "$secs" bash -c "! kubectl get store '$s' >/dev/null 2>&1" >/dev/null 2>&1
+	done
+	return 0
+}
+stores_forget() {
+	local s
+	for s in "$@"; do
+		[ -n "$s" ] || continue
+		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
+		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
+	done
+	return 0
+}
+
 # What every suite that runs the real orchestrator needs first: the binary
 # (built when missing; the suite ends with "not ok" if it does not build) and
 # the Store CRD installed and established.
@@ -95,6 +126,27 @@ orch_prepare() { # BINARY
 	fi
 	kubectl apply -f "$root/charts/platform/crds/stores.yaml" >/dev/null
 	kubectl wait --for=condition=Established crd/stores.storeplatform.dev --timeout=30s >/dev/null
+}
+
+# The one launcher of the real orchestrator for the integration, API and browser suites:
+# orch_launch OUT ERR FLAG...  starts $orch_bin in the background with what every suite
+#                              gives it (the engine table, helm from PATH, values files in
+#                              $t_tmp, no storefront check, 500 ms poll and back-off, 10 s
+#                              resync) and then the suite's own flags (a later flag wins);
+#                              stdout to OUT, stderr (the log) to ERR; sets ORCH_PID
+orch_launch() {
+	local out=$1 err=$2
+	shift 2
+	# shellcheck disable=SC2154 # orch_bin and t_tmp are the suite's
+	"$orch_bin" \
+		--engines-file="$root/charts/engines.yaml" \
+		--helm="$(command -v helm)" \
+		--tmpdir="$t_tmp" \
+		--no-storefront-check \
+		--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
+		"$@" >"$out" 2>"$err" &
+	# shellcheck disable=SC2034 # the suite reads it
+	ORCH_PID=$!
 }
 
 # Prints the port an orchestrator started with --listen=HOST:0 reports in its

@@ -44,8 +44,8 @@ static void create_body(const char *s, size_t n)
     if (sp_create_req_parse(s, n, &engines, &r, &e) == SP_OK) {
         json_t *obj = sp_create_req_store(&r, "fuzzer");
         struct sp_req_error e2;
-        if (sp_api_name_check(r.name, &e2) != SP_OK || !sp_engines_find(&engines, r.engine) ||
-            !r.size || !obj || !sp_create_req_matches(&r, "fuzzer", obj))
+        if (sp_api_name_check(r.name, &e2) != SP_OK || !sp_engines_find(&engines, r.spec.engine) ||
+            !r.spec.size || !obj || !sp_create_req_matches(&r, "fuzzer", obj))
             abort();
         json_decref(obj);
         sp_create_req_release(&r);

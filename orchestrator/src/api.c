@@ -1,15 +1,15 @@
 /*
- * The API's shared state (see api.h): creation and teardown, and the one
- * place that turns a cached Store object into what clients see. The view is
- * built from references to the cached (immutable) values, so listing many
- * stores copies no strings.
+ * The API's shared state (see api.h): creation and teardown. Its parts live
+ * in their own files: the route table and the request pipeline
+ * (api_routes.c), store views and list answers (api_views.c), the SSE hub
+ * (api_events.c), and one file per resource (api_*.c).
  */
 #include "api.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "api_events.h"
 #include "util.h"
 
 #define AUDIT_RING 1000
@@ -53,7 +53,7 @@ enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *kube,
     return SP_OK;
 }
 
-void sp_api_shutdown(struct sp_api *api)
+void sp_api_stop(struct sp_api *api)
 {
     if (api && api->events)
         sp_events_stop(api->events);
@@ -72,67 +72,4 @@ void sp_api_free(struct sp_api *api)
     pthread_mutex_destroy(&api->create_lock);
     pthread_mutex_destroy(&api->ready_lock);
     free(api);
-}
-
-const char *sp_api_store_owner(const json_t *obj)
-{
-    return json_string_value(json_object_get(json_object_get(obj, "spec"), "owner"));
-}
-
-bool sp_api_may_see(const struct sp_user *user, const json_t *obj)
-{
-    const char *owner = sp_api_store_owner(obj);
-    if (!obj)
-        return false;
-    return user->role == SP_ROLE_ADMIN || (owner && strcmp(owner, user->name) == 0);
-}
-
-static void copy(json_t *dst, const char *key, const json_t *src, const char *from)
-{
-    json_t *v = json_object_get(src, from);
-    if (v && !json_is_null(v))
-        json_object_set(dst, key, v);
-}
-
-json_t *sp_api_store_view(const json_t *obj)
-{
-    const json_t *meta = json_object_get(obj, "metadata");
-    const json_t *spec = json_object_get(obj, "spec");
-    const json_t *st = json_object_get(obj, "status");
-    const char *phase = json_string_value(json_object_get(st, "phase"));
-    bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
-    json_t *v = json_object(), *conds = json_array(), *c;
-    size_t i;
-
-    copy(v, "name", meta, "name");
-    copy(v, "engine", spec, "engine");
-    copy(v, "owner", spec, "owner");
-    copy(v, "displayName", spec, "displayName");
-    copy(v, "plan", spec, "plan");
-    if (deleting)
-        phase = "Deleting";
-    else if (!phase || !*phase)
-        phase = "Pending"; /* not looked at by the controller yet: queued */
-    json_object_set_new(v, "phase", json_string(phase));
-    copy(v, "message", st, "message");
-    copy(v, "reason", st, "reason");
-    copy(v, "url", st, "url");
-    copy(v, "adminUrl", st, "adminUrl");
-    copy(v, "createdAt", meta, "creationTimestamp");
-    copy(v, "provisioningStartedAt", st, "provisioningStartedAt");
-    copy(v, "readyAt", st, "readyAt");
-    copy(v, "failedAt", st, "failedAt");
-    json_object_set_new(v, "deleting", json_boolean(deleting));
-    json_array_foreach(json_object_get(st, "conditions"), i, c)
-    {
-        json_t *o = json_object();
-        copy(o, "type", c, "type");
-        copy(o, "status", c, "status");
-        copy(o, "reason", c, "reason");
-        copy(o, "message", c, "message");
-        copy(o, "lastTransitionTime", c, "lastTransitionTime");
-        json_array_append_new(conds, o);
-    }
-    json_object_set_new(v, "conditions", conds);
-    return v;
 }

@@ -1,8 +1,8 @@
 /*
  * The API's shared state and its route tables: struct sp_api is everything a
  * handler may use (all borrowed from main except what sp_api_new() creates),
- * and each api_*.c file exports one route table (see struct sp_route in
- * http.h), in the manner of tmux's cmd-*.c.
+ * and each api_*.c file exports one route table (struct sp_route below), in
+ * the manner of tmux's cmd-*.c, listed in one table in api_routes.c.
  *
  * Reads are served from the watch-fed cache only; writes go to the API
  * server as Store objects, so replicas share no state (rate-limit buckets and
@@ -27,6 +27,26 @@
 #include "ratelimit.h"
 
 struct sp_events;
+struct sp_api;
+
+/* Route flags. */
+#define SP_ROUTE_AUTH  1u /* needs a valid bearer token */
+#define SP_ROUTE_ADMIN 2u /* needs the admin role (403 otherwise) */
+#define SP_ROUTE_WRITE 4u /* rate limited and audited */
+#define SP_ROUTE_AUDIT 8u /* audited although not a write (credentials reads) */
+
+/*
+ * One route. pattern segments are literal except "{name}", which matches one
+ * segment made available as req->name. The pattern is also the metrics label.
+ * Tables end with an entry whose method is NULL.
+ */
+struct sp_route {
+    const char *method;
+    const char *pattern;
+    void (*fn)(struct sp_api *api, struct sp_http_req *req);
+    unsigned flags;
+    const char *action; /* audit action for SP_ROUTE_WRITE/SP_ROUTE_AUDIT */
+};
 
 struct sp_api_config {
     const char *tokens_file;      /* NULL: nobody can authenticate */
@@ -65,16 +85,16 @@ SP_MUST enum sp_err sp_api_new(const struct sp_api_config *cfg, struct sp_kube *
                                struct sp_cache *cache, const struct sp_engines *engines,
                                struct sp_api **out);
 /* Ends SSE streams (call before stopping the server). */
-void sp_api_shutdown(struct sp_api *api);
+void sp_api_stop(struct sp_api *api);
 /* Frees it; after the server stopped and the cache was freed. */
 void sp_api_free(struct sp_api *api);
 
-/* The API's view of a Store object (borrowed): a new object. */
-json_t *sp_api_store_view(const json_t *obj);
-/* The owner (spec.owner) of a Store object, or NULL. */
-const char *sp_api_store_owner(const json_t *obj);
-/* Whether user may see the Store object: the owner or an admin. */
-bool sp_api_may_see(const struct sp_user *user, const json_t *obj);
+/*
+ * The one handler the HTTP server calls (sp_http_handler_fn, ud: the API):
+ * the request pipeline over the route tables below (api_routes.c); returns
+ * the route's pattern, "static" or "unmatched" for the metrics.
+ */
+const char *sp_api_handle(void *ud, struct sp_http_req *r);
 
 /* Route tables. */
 extern const struct sp_route sp_api_stores_routes[];
@@ -82,17 +102,6 @@ extern const struct sp_route sp_api_me_routes[];
 extern const struct sp_route sp_api_events_routes[];
 extern const struct sp_route sp_api_audit_routes[];
 extern const struct sp_route sp_api_health_routes[];
-
-/* The SSE hub (api_events.c). */
-struct sp_events *sp_events_new(int64_t heartbeat_ms);
-void sp_events_stop(struct sp_events *ev);
-void sp_events_free(struct sp_events *ev);
-/* The cache subscriber callback; ud is the hub. */
-void sp_events_on_change(void *ud, const char *type, const json_t *obj);
-/*
- * Appends one SSE frame to out: "id:", "event:" (each left out when NULL) and
- * data split into one "data:" line per line, then a blank line.
- */
-void sp_sse_frame(struct sp_buf *out, const char *id, const char *event, const char *data);
+extern const struct sp_route sp_api_metrics_routes[];
 
 #endif

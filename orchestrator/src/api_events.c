@@ -25,7 +25,10 @@
 
 #include <microhttpd.h>
 
+#include "api_events.h"
+
 #include "api.h"
+#include "api_views.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -59,10 +62,13 @@ struct sse {
     size_t off;
 };
 
+static struct sp_metric_def clients_def = {.name = "storeplatform_sse_clients",
+                                           .help = "Open Server-Sent Events streams",
+                                           .type = SP_GAUGE};
+
 static struct sp_metric *m_clients(void)
 {
-    return sp_metric_register("storeplatform_sse_clients", "Open Server-Sent Events streams",
-                              SP_GAUGE, NULL, 0);
+    return sp_metric(&clients_def);
 }
 
 struct sp_events *sp_events_new(int64_t heartbeat_ms)

@@ -1,57 +1,12 @@
 /*
- * Probes and metrics: /healthz (the process answers), /readyz (the cache is in
- * sync: listed, and its watch has not failed since; and the API server
- * answered within the last few seconds) and
  * /metrics (Prometheus text format 0.0.4: the controller's families plus the
- * HTTP request counts and latency histogram). Each is also served under
- * /api/v1/. No token needed: they reveal counts, never names or owners.
+ * HTTP request counts and latency histogram), also served under /api/v1/.
+ * No token needed: it reveals counts, never names or owners. The probes are
+ * in api_health.c.
  */
 #include "api.h"
 #include "metrics.h"
 #include "util.h"
-
-#define READY_RECHECK_MS 5000
-#define READY_PROBE_MS   2000 /* the API server's answer to /readyz's check, at most */
-
-static void healthz(struct sp_api *api, struct sp_http_req *r)
-{
-    (void)api;
-    sp_http_json(r, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-static bool api_server_ok(struct sp_api *api)
-{
-    int64_t now = sp_now_ms();
-    bool ok;
-
-    pthread_mutex_lock(&api->ready_lock);
-    if (api->ready_checked_ms && now - api->ready_checked_ms < READY_RECHECK_MS) {
-        ok = api->api_reachable;
-        pthread_mutex_unlock(&api->ready_lock);
-        return ok;
-    }
-    pthread_mutex_unlock(&api->ready_lock);
-    sp_kube_thread_deadline(now + READY_PROBE_MS); /* a hung API server: answer, and say so */
-    ok = sp_kube_get(api->kube, "/api", NULL) == SP_OK;
-    sp_kube_thread_deadline(0);
-    pthread_mutex_lock(&api->ready_lock);
-    api->ready_checked_ms = now;
-    api->api_reachable = ok;
-    pthread_mutex_unlock(&api->ready_lock);
-    return ok;
-}
-
-static void readyz(struct sp_api *api, struct sp_http_req *r)
-{
-    if (!sp_cache_synced(api->cache))
-        sp_http_error(r, 503, "not_ready", NULL,
-                      "the store cache is not in sync with the API server (loading, or "
-                      "reconnecting)");
-    else if (!api_server_ok(api))
-        sp_http_error(r, 503, "not_ready", NULL, "the Kubernetes API server does not answer");
-    else
-        sp_http_json(r, 200, json_pack("{s:s}", "status", "ready"));
-}
 
 static void metrics(struct sp_api *api, struct sp_http_req *r)
 {
@@ -61,12 +16,8 @@ static void metrics(struct sp_api *api, struct sp_http_req *r)
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-const struct sp_route sp_api_health_routes[] = {
-    {"GET", "/healthz", healthz, 0, NULL},
-    {"GET", "/readyz", readyz, 0, NULL},
+const struct sp_route sp_api_metrics_routes[] = {
     {"GET", "/metrics", metrics, 0, NULL},
-    {"GET", "/api/v1/healthz", healthz, 0, NULL},
-    {"GET", "/api/v1/readyz", readyz, 0, NULL},
     {"GET", "/api/v1/metrics", metrics, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };

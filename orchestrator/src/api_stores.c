@@ -12,7 +12,7 @@
  * most create_wait_ms) for the new Store to reach the cache, so a client's
  * next read, and the next quota check in this replica, see it.
  */
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,27 +387,16 @@ static void activity(struct sp_api *api, struct sp_http_req *r)
 
 /* ---- credentials --------------------------------------------------------------------- */
 
-/* Decodes base64 value into a new string, or NULL. */
+/* A Secret's base64 value as a new string, or NULL when empty, too long or not base64. */
 static char *unbase64(const char *b64)
 {
-    size_t n = strlen(b64);
-    unsigned char *out;
-    int len;
+    struct sp_buf b = SP_BUF_INIT;
 
-    if (n == 0 || n % 4 != 0 || n > 4096)
-        return NULL;
-    out = sp_malloc(n / 4 * 3 + 1);
-    len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
-    if (len < 0) {
-        free(out);
+    if (!*b64 || strlen(b64) > 4096 || sp_base64_decode(b64, &b) != SP_OK) {
+        sp_buf_release(&b);
         return NULL;
     }
-    if (n >= 1 && b64[n - 1] == '=')
-        len--;
-    if (n >= 2 && b64[n - 2] == '=')
-        len--;
-    out[len] = '\0';
-    return (char *)out;
+    return sp_buf_detach(&b);
 }
 
 /* The key of e's Secret ending in suffix ("admin-password"), or NULL. */
@@ -445,8 +434,12 @@ static void credentials(struct sp_api *api, struct sp_http_req *r)
         json_decref(obj);
         return;
     }
-    path =
-        sp_asprintf("/api/v1/namespaces/store-%s/secrets/store-%s-credentials", r->name, r->name);
+    {
+        char *ns = sp_store_namespace(r->name), *name = sp_store_secret_name(r->name);
+        path = sp_asprintf("/api/v1/namespaces/%s/secrets/%s", ns, name);
+        free(ns);
+        free(name);
+    }
     err = sp_kube_get(api->kube, path, &secret);
     free(path);
     if (err == SP_E_NOTFOUND) {

@@ -22,11 +22,13 @@
  * change up to that generation, and a change during the build only makes it
  * stale sooner.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "api_views.h"
+
 #include "http.h"
 #include "util.h"
 
@@ -343,4 +345,69 @@ size_t sp_api_views_list_count(struct sp_api_views *vs)
     n = vs->n_lists;
     pthread_rwlock_unlock(&vs->lists_lock);
     return n;
+}
+
+/* ---- the view of one Store: what clients see ----------------------------------------- */
+
+const char *sp_api_store_owner(const json_t *obj)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "spec"), "owner"));
+}
+
+bool sp_api_may_see(const struct sp_user *user, const json_t *obj)
+{
+    const char *owner = sp_api_store_owner(obj);
+    if (!obj)
+        return false;
+    return user->role == SP_ROLE_ADMIN || (owner && strcmp(owner, user->name) == 0);
+}
+
+static void copy(json_t *dst, const char *key, const json_t *src, const char *from)
+{
+    json_t *v = json_object_get(src, from);
+    if (v && !json_is_null(v))
+        json_object_set(dst, key, v);
+}
+
+json_t *sp_api_store_view(const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    const json_t *spec = json_object_get(obj, "spec");
+    const json_t *st = json_object_get(obj, "status");
+    const char *phase = json_string_value(json_object_get(st, "phase"));
+    bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
+    json_t *v = json_object(), *conds = json_array(), *c;
+    size_t i;
+
+    copy(v, "name", meta, "name");
+    copy(v, "engine", spec, "engine");
+    copy(v, "owner", spec, "owner");
+    copy(v, "displayName", spec, "displayName");
+    copy(v, "plan", spec, "plan");
+    if (deleting)
+        phase = "Deleting";
+    else if (!phase || !*phase)
+        phase = "Pending"; /* not looked at by the controller yet: queued */
+    json_object_set_new(v, "phase", json_string(phase));
+    copy(v, "message", st, "message");
+    copy(v, "reason", st, "reason");
+    copy(v, "url", st, "url");
+    copy(v, "adminUrl", st, "adminUrl");
+    copy(v, "createdAt", meta, "creationTimestamp");
+    copy(v, "provisioningStartedAt", st, "provisioningStartedAt");
+    copy(v, "readyAt", st, "readyAt");
+    copy(v, "failedAt", st, "failedAt");
+    json_object_set_new(v, "deleting", json_boolean(deleting));
+    json_array_foreach(json_object_get(st, "conditions"), i, c)
+    {
+        json_t *o = json_object();
+        copy(o, "type", c, "type");
+        copy(o, "status", c, "status");
+        copy(o, "reason", c, "reason");
+        copy(o, "message", c, "message");
+        copy(o, "lastTransitionTime", c, "lastTransitionTime");
+        json_array_append_new(conds, o);
+    }
+    json_object_set_new(v, "conditions", conds);
+    return v;
 }

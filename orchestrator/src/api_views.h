@@ -1,6 +1,7 @@
 /*
- * Rendered store views and list answers (api_views.c), so that reading the
- * stores costs no JSON work while nothing changes.
+ * Store views (what clients see of a Store), rendered views and list answers
+ * (api_views.c), so that reading the stores costs no JSON work while nothing
+ * changes.
  *
  * Views: the compact JSON of sp_api_store_view(), kept per Store name and
  * resourceVersion so each version is rendered once. sp_api_views_append()
@@ -28,7 +29,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "util.h"
+
+/*
+ * What clients see of a cached Store object: a new object built from
+ * references to the cached (immutable) values, so listing many stores copies
+ * no strings. Pending when the controller has not looked yet, Deleting once
+ * a deletionTimestamp is set.
+ */
+json_t *sp_api_store_view(const json_t *obj);
+/* spec.owner of a Store object (borrowed), or NULL. */
+const char *sp_api_store_owner(const json_t *obj);
+/* Whether user may see the Store obj (admins see all; NULL obj: no). */
+bool sp_api_may_see(const struct sp_user *user, const json_t *obj);
 
 struct sp_api_views;
 struct sp_http_body;

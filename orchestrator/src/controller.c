@@ -34,6 +34,18 @@ struct sp_controller {
     struct sp_metric *m_errors, *m_reconciles, *m_queue, *m_phase;
 };
 
+static struct sp_metric_def errors_def = {.name = "storeplatform_reconcile_errors_total",
+                                          .help =
+                                              "Reconciles that ended in an error, by error kind",
+                                          .type = SP_COUNTER};
+static struct sp_metric_def reconciles_def = {
+    .name = "storeplatform_reconciles_total", .help = "Reconciles run", .type = SP_COUNTER};
+static struct sp_metric_def queue_def = {.name = "storeplatform_queue_depth",
+                                         .help = "Stores waiting in the work queue",
+                                         .type = SP_GAUGE};
+static struct sp_metric_def phase_def = {
+    .name = "storeplatform_stores", .help = "Stores by phase", .type = SP_GAUGE};
+
 static void on_store(void *ud, const char *type, const json_t *obj)
 {
     struct sp_controller *c = ud;
@@ -104,16 +116,12 @@ struct sp_controller *sp_controller_new(struct sp_reconciler *r, struct sp_cache
     atomic_init(&c->stop, false);
     atomic_init(&c->leader, false);
     atomic_init(&c->seeded, false);
-    c->m_errors =
-        sp_metric_register("storeplatform_reconcile_errors_total",
-                           "Reconciles that ended in an error, by error kind", SP_COUNTER, NULL, 0);
-    c->m_reconciles =
-        sp_metric_register("storeplatform_reconciles_total", "Reconciles run", SP_COUNTER, NULL, 0);
-    c->m_queue = sp_metric_register("storeplatform_queue_depth", "Stores waiting in the work queue",
-                                    SP_GAUGE, NULL, 0);
-    c->m_phase = sp_metric_register("storeplatform_stores", "Stores by phase", SP_GAUGE, NULL, 0);
+    c->m_errors = sp_metric(&errors_def);
+    c->m_reconciles = sp_metric(&reconciles_def);
+    c->m_queue = sp_metric(&queue_def);
+    c->m_phase = sp_metric(&phase_def);
     sp_cache_subscribe(cache, (struct sp_cache_subscriber){.fn = on_store, .ud = c});
-    sp_reconciler_set_kick(r, kick, c);
+    sp_reconciler_start(r, kick, c);
     sp_metrics_add_collector(collect, c);
     return c;
 }
@@ -240,7 +248,7 @@ void sp_controller_free(struct sp_controller *c)
     if (!c)
         return;
     atomic_store(&c->stop, true);
-    sp_queue_shutdown(c->q);
+    sp_queue_stop(c->q);
     pthread_mutex_lock(&c->gate_lock);
     pthread_cond_broadcast(&c->gate_cond);
     pthread_mutex_unlock(&c->gate_lock);
@@ -248,7 +256,7 @@ void sp_controller_free(struct sp_controller *c)
         pthread_join(c->workers[i], NULL);
     if (c->resync_started)
         pthread_join(c->resync, NULL);
-    sp_reconciler_set_kick(c->r, NULL, NULL); /* its watches kick into c->q */
+    sp_reconciler_stop(c->r); /* its watches kick into c->q */
     free(c->workers);
     sp_queue_free(c->q);
     pthread_mutex_destroy(&c->gate_lock);

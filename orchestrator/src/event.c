@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "store.h"
+#include "crd.h"
 #include "util.h"
 
 static char instance[128] = "orchestrator";

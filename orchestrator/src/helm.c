@@ -5,20 +5,26 @@
  */
 #include "helm.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "proc.h"
 #include "util.h"
 
+static const double duration_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
+static struct sp_metric_def duration_def =
+    SP_METRIC_HISTOGRAM("storeplatform_helm_duration_seconds",
+                        "Duration of helm runs by operation and result", duration_buckets);
+
 static struct sp_metric *duration_metric(void)
 {
-    static const double buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
-    return sp_metric_register("storeplatform_helm_duration_seconds",
-                              "Duration of helm runs by operation and result", SP_HISTOGRAM,
-                              buckets, sizeof(buckets) / sizeof(buckets[0]));
+    return sp_metric(&duration_def);
 }
 
 /* The most useful line of helm's stderr: the last "Error:" line, else the last line. */
@@ -89,23 +95,76 @@ static enum sp_err run(const struct sp_helm *h, const char *op, const char *cons
     return err;
 }
 
-enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const char *ns,
-                            const char *chart, const char *const values_files[], int64_t *revision)
+/* Writes values to a fresh private file: *dir and *path (caller removes both with remove_values).
+ */
+static enum sp_err write_values(const char *tmpdir, const json_t *values, char **dir, char **path)
 {
-    const char *args[40] = {"upgrade", "--install",     release, chart,      "--namespace",
+    char *tmpl = sp_asprintf("%s/sp-values-XXXXXX", tmpdir);
+    char *text;
+    int fd;
+    size_t len;
+    ssize_t w;
+
+    *dir = *path = NULL;
+    if (!mkdtemp(tmpl)) {
+        enum sp_err err =
+            sp_fail(SP_E_IO, "unable to create a directory in '%s': %s", tmpdir, strerror(errno));
+        free(tmpl);
+        return err;
+    }
+    *dir = tmpl;
+    *path = sp_asprintf("%s/values.json", tmpl);
+    fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return sp_fail(SP_E_IO, "unable to create '%s': %s", *path, strerror(errno));
+    text = json_dumps(values, JSON_INDENT(1) | JSON_SORT_KEYS);
+    len = strlen(text);
+    w = write(fd, text, len);
+    free(text);
+    close(fd);
+    if (w != (ssize_t)len)
+        return sp_fail(SP_E_IO, "unable to write '%s'", *path);
+    return SP_OK;
+}
+
+static void remove_values(char *dir, char *path)
+{
+    if (path)
+        unlink(path);
+    if (dir)
+        rmdir(dir);
+    free(path);
+    free(dir);
+}
+
+enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const char *ns,
+                            const struct sp_helm_install *in, int64_t *revision)
+{
+    const char *args[40] = {"upgrade", "--install",     release, in->chart,  "--namespace",
                             ns,        "--history-max", "5",     "--output", "json"};
     struct sp_proc_result res;
+    char *dir = NULL, *path = NULL;
+    char labels[200];
     size_t n = 10;
     enum sp_err err;
 
-    if (h->labels) {
-        args[n++] = "--labels";
-        args[n++] = h->labels;
+    *revision = 0;
+    err = write_values(h->tmpdir ? h->tmpdir : "/tmp", in->values, &dir, &path);
+    if (err) {
+        remove_values(dir, path);
+        return err;
     }
-    for (size_t i = 0; values_files && values_files[i] && n < 36; i++) {
+    snprintf(labels, sizeof(labels), "%s=%lld%s%s", SP_GENERATION_LABEL, (long long)in->generation,
+             in->chart_version && *in->chart_version ? "," SP_CHART_LABEL "=" : "",
+             in->chart_version && *in->chart_version ? in->chart_version : "");
+    args[n++] = "--labels";
+    args[n++] = labels;
+    if (in->base_values_file && *in->base_values_file) {
         args[n++] = "--values";
-        args[n++] = values_files[i];
+        args[n++] = in->base_values_file;
     }
+    args[n++] = "--values";
+    args[n++] = path;
     args[n] = NULL;
     err = run(h, "upgrade", args, &res);
     if (!err) {
@@ -114,6 +173,7 @@ enum sp_err sp_helm_upgrade(const struct sp_helm *h, const char *release, const 
         json_decref(rel);
     }
     sp_proc_result_release(&res);
+    remove_values(dir, path);
     return err;
 }
 
@@ -164,10 +224,36 @@ static enum sp_err list_records(struct sp_kube *k, const char *release, const ch
     return SP_OK;
 }
 
-enum sp_err sp_helm_state(struct sp_kube *k, const char *release, const char *ns,
-                          struct sp_helm_state *out)
+static const char *record_label(const json_t *record, const char *key)
 {
-    json_t *items, *s;
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(record, "metadata"), "labels"), key));
+}
+
+/* Deletes a record left in pending-* by a killed helm; gone already is SP_OK. */
+static enum sp_err remove_pending(struct sp_kube *k, const char *release, const char *ns,
+                                  const json_t *record, const char *status)
+{
+    const char *name =
+        json_string_value(json_object_get(json_object_get(record, "metadata"), "name"));
+    char *path;
+    enum sp_err err;
+
+    if (!name)
+        return SP_OK;
+    path = sp_asprintf("/api/v1/namespaces/%s/secrets/%s", ns, name);
+    err = sp_kube_delete(k, path, NULL, NULL);
+    free(path);
+    if (err && err != SP_E_NOTFOUND)
+        return err;
+    sp_warn(NULL, "helm", "release %s/%s: removed record %s left in %s", ns, release, name, status);
+    return SP_OK;
+}
+
+enum sp_err sp_helm_look(struct sp_kube *k, const char *release, const char *ns, bool recover,
+                         struct sp_helm_state *out)
+{
+    json_t *items, *s, *deployed = NULL;
     size_t i;
     enum sp_err err = list_records(k, release, ns, &items);
 
@@ -176,51 +262,32 @@ enum sp_err sp_helm_state(struct sp_kube *k, const char *release, const char *ns
         return err;
     json_array_foreach(items, i, s)
     {
-        json_t *labels = json_object_get(json_object_get(s, "metadata"), "labels");
-        const char *status = json_string_value(json_object_get(labels, "status"));
-        const char *version = json_string_value(json_object_get(labels, "version"));
+        const char *status = record_label(s, "status");
+        const char *version = record_label(s, "version");
         int64_t v = version ? strtoll(version, NULL, 10) : 0;
+        if (status && recover && strncmp(status, "pending-", 8) == 0) {
+            err = remove_pending(k, release, ns, s, status);
+            if (err)
+                break;
+            out->recovered++;
+            continue;
+        }
         if (!status || v <= 0)
             continue;
-        if (strcmp(status, "deployed") == 0 && v > out->deployed)
+        if (strcmp(status, "deployed") == 0 && v > out->deployed) {
             out->deployed = v;
+            deployed = s;
+        }
         if (v > out->latest) {
             out->latest = v;
             snprintf(out->status, sizeof(out->status), "%s", status);
         }
     }
-    json_decref(items);
-    return SP_OK;
-}
-
-enum sp_err sp_helm_recover_pending(struct sp_kube *k, const char *release, const char *ns,
-                                    int *recovered)
-{
-    json_t *items, *s;
-    size_t i;
-    enum sp_err err = list_records(k, release, ns, &items);
-
-    *recovered = 0;
-    if (err)
-        return err;
-    json_array_foreach(items, i, s)
-    {
-        json_t *meta = json_object_get(s, "metadata");
-        const char *status =
-            json_string_value(json_object_get(json_object_get(meta, "labels"), "status"));
-        const char *name = json_string_value(json_object_get(meta, "name"));
-        char *path;
-        if (!status || !name || strncmp(status, "pending-", 8) != 0)
-            continue;
-        path = sp_asprintf("/api/v1/namespaces/%s/secrets/%s", ns, name);
-        err = sp_kube_delete(k, path, NULL, NULL);
-        free(path);
-        if (err && err != SP_E_NOTFOUND)
-            break;
-        err = SP_OK;
-        sp_warn(NULL, "helm", "release %s/%s: removed record %s left in %s", ns, release, name,
-                status);
-        (*recovered)++;
+    if (!err && deployed) {
+        const char *g = record_label(deployed, SP_GENERATION_LABEL);
+        const char *c = record_label(deployed, SP_CHART_LABEL);
+        out->generation = g ? strtoll(g, NULL, 10) : 0;
+        snprintf(out->chart, sizeof(out->chart), "%s", c ? c : "");
     }
     json_decref(items);
     return err;

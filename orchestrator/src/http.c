@@ -1,5 +1,7 @@
 /*
- * The HTTP server (see http.h). libmicrohttpd runs one thread per connection;
+ * The HTTP server (see http.h): libmicrohttpd glue around the one handler
+ * it is given, which knows the routes (api_routes.c); nothing here knows
+ * the API. libmicrohttpd runs one thread per connection;
  * on_request() is called first with the headers (a struct sp_http_req is
  * allocated then), again for each piece of the body, and once more with no
  * data, when the pipeline runs and the answer is queued. on_completed()
@@ -26,21 +28,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "assets.h"
 #include "log.h"
 #include "metrics.h"
 
 struct sp_http {
     struct MHD_Daemon *d;
-    struct sp_api *api;
+    sp_http_handler_fn handle;
+    void *ud;
     struct sp_http_config cfg;
     int port;
-};
-
-static const struct sp_route *const tables[] = {
-    sp_api_stores_routes, sp_api_me_routes,     sp_api_events_routes,
-    sp_api_audit_routes,  sp_api_health_routes, NULL,
 };
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -50,34 +46,25 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
 
 /* ---- metrics ------------------------------------------------------------------------ */
 
-/*
- * The two families, registered once: sp_metric_register() scans the registry
- * under its lock, which every request would otherwise take twice more.
- */
-static struct sp_metric *requests_family, *duration_family;
-static pthread_once_t families_once = PTHREAD_ONCE_INIT;
-
-static void register_families(void)
-{
-    static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-    requests_family = sp_metric_register("storeplatform_http_requests_total",
-                                         "HTTP requests answered, by route, method and status",
-                                         SP_COUNTER, NULL, 0);
-    duration_family = sp_metric_register("storeplatform_http_request_duration_seconds",
-                                         "Time to answer an HTTP request, by route and status",
-                                         SP_HISTOGRAM, b, sizeof(b) / sizeof(b[0]));
-}
+static const double duration_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                          0.1,   0.25,   0.5,   1,    2.5,   5};
+static struct sp_metric_def requests_def = {
+    .name = "storeplatform_http_requests_total",
+    .help = "HTTP requests answered, by route, method and status",
+    .type = SP_COUNTER,
+};
+static struct sp_metric_def duration_def =
+    SP_METRIC_HISTOGRAM("storeplatform_http_request_duration_seconds",
+                        "Time to answer an HTTP request, by route and status", duration_buckets);
 
 static struct sp_metric *m_requests(void)
 {
-    pthread_once(&families_once, register_families);
-    return requests_family;
+    return sp_metric(&requests_def);
 }
 
 static struct sp_metric *m_duration(void)
 {
-    pthread_once(&families_once, register_families);
-    return duration_family;
+    return sp_metric(&duration_def);
 }
 
 static const char *method_label(const char *m)
@@ -273,267 +260,6 @@ void sp_http_stream(struct sp_http_req *req, const char *content_type,
     req->stream_cls = cls;
 }
 
-const char *sp_http_mime(const char *path)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},
-        {".map", "application/json"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".ico", "image/x-icon"},
-        {".webp", "image/webp"},
-        {".woff2", "font/woff2"},
-        {".txt", "text/plain; charset=utf-8"},
-    };
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcasecmp(dot, types[i].ext) == 0)
-            return types[i].type;
-    return "application/octet-stream";
-}
-
-/* ---- static files ------------------------------------------------------------------- */
-
-/* Whether an Accept-Encoding value allows gzip ("gzip;q=0" refuses it). */
-static bool accepts_gzip(const char *ae)
-{
-    const char *p = ae ? strcasestr(ae, "gzip") : NULL;
-    if (!p)
-        return false;
-    p += 4;
-    while (*p == ' ')
-        p++;
-    if (*p != ';')
-        return true;
-    p = strchr(p, '=');
-    return !p || strtod(p + 1, NULL) > 0;
-}
-
-/*
- * A dashboard file compiled into the binary (dashboard/embed.sh, assets.h):
- * hashed names cached for a year, index.html revalidated with its ETag, the
- * gzip copy for clients that take it.
- */
-static void serve_asset(struct sp_http_req *r, const char *rel)
-{
-    const struct sp_asset *a = sp_asset_find(rel);
-    const char *inm;
-    char tag[48];
-    bool gz;
-
-    if (!a) {
-        if (sp_asset_count() == 0)
-            sp_http_error(r, 404, "not_found", NULL,
-                          "the dashboard was not compiled in (build dashboard/ first) and no "
-                          "--dashboard-dir was given");
-        else
-            sp_http_error(r, 404, "not_found", NULL, "no such page");
-        return;
-    }
-    gz = a->gzip && accepts_gzip(sp_http_request_header(r, "Accept-Encoding"));
-    /* each encoding is its own representation: "<hash>" or "<hash>-gz" */
-    snprintf(tag, sizeof(tag), "%.*s%s\"", (int)strlen(a->etag) - 1, a->etag, gz ? "-gz" : "");
-    r->content_type = a->content_type;
-    sp_http_header(r, "Cache-Control",
-                   a->immutable ? "public, max-age=31536000, immutable" : "no-cache");
-    sp_http_header(r, "ETag", tag);
-    if (a->gzip)
-        sp_http_header(r, "Vary", "Accept-Encoding");
-    inm = sp_http_request_header(r, "If-None-Match");
-    if (inm && strstr(inm, tag)) {
-        r->status = 304;
-        return;
-    }
-    r->status = 200;
-    if (gz)
-        sp_http_header(r, "Content-Encoding", "gzip");
-    r->static_data = gz ? a->gzip : a->data;
-    r->static_len = gz ? a->gzip_len : a->len;
-}
-
-static void serve_static(struct sp_api *api, struct sp_http_req *r)
-{
-    char rel[SP_REQ_MAX_PATH + 16];
-    size_t n = 0;
-    struct stat st;
-    int dirfd, fd;
-
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-        sp_http_header(r, "Allow", "GET, HEAD");
-        sp_http_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here", r->method);
-        return;
-    }
-    rel[0] = '\0';
-    for (int i = 0; i < r->segs.n; i++) {
-        if (r->segs.seg[i][0] == '.') { /* no hidden files */
-            sp_http_error(r, 404, "not_found", NULL, "no such page");
-            return;
-        }
-        n += (size_t)snprintf(rel + n, sizeof(rel) - n, "%s%s", i ? "/" : "", r->segs.seg[i]);
-    }
-    if (r->segs.n == 0)
-        snprintf(rel, sizeof(rel), "index.html");
-    if (!api->cfg.dashboard_dir || !*api->cfg.dashboard_dir) {
-        serve_asset(r, rel);
-        return;
-    }
-    dirfd = open(api->cfg.dashboard_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-        sp_http_error(r, 404, "not_found", NULL, "no such page");
-        return;
-    }
-    fd = openat(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    close(dirfd);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        sp_http_error(r, 404, "not_found", NULL, "no such page");
-        return;
-    }
-    r->status = 200;
-    r->content_type = sp_http_mime(rel);
-    r->fd = fd;
-    r->fd_size = (uint64_t)st.st_size;
-}
-
-/* ---- the pipeline ------------------------------------------------------------------- */
-
-/* Whether pattern matches the request's segments; sets r->name for "{name}". */
-static bool match(const char *pattern, struct sp_http_req *r)
-{
-    struct sp_path p;
-    if (sp_path_split(pattern, &p) != SP_OK || p.n != r->segs.n)
-        return false;
-    for (int i = 0; i < p.n; i++)
-        if (strcmp(p.seg[i], "{name}") != 0 && strcmp(p.seg[i], r->segs.seg[i]) != 0)
-            return false;
-    for (int i = 0; i < p.n; i++)
-        if (strcmp(p.seg[i], "{name}") == 0)
-            r->name = r->segs.seg[i];
-    return true;
-}
-
-static const struct sp_route *lookup(struct sp_http_req *r, struct sp_buf *allow)
-{
-    for (int t = 0; tables[t]; t++)
-        for (const struct sp_route *rt = tables[t]; rt->method; rt++) {
-            if (!match(rt->pattern, r))
-                continue;
-            if (strcmp(rt->method, r->method) == 0)
-                return rt;
-            sp_buf_addf(allow, "%s%s", allow->len ? ", " : "", rt->method);
-        }
-    r->name = NULL;
-    return NULL;
-}
-
-/* The token of "Authorization: Bearer <token>", or NULL. */
-static const char *bearer(struct sp_http_req *r, size_t *len)
-{
-    const char *h = sp_http_request_header(r, "Authorization"), *end;
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    end = h + strlen(h);
-    while (end > h && end[-1] == ' ')
-        end--;
-    *len = (size_t)(end - h);
-    return *len ? h : NULL;
-}
-
-static bool rate_ok(struct sp_api *api, struct sp_http_req *r)
-{
-    char key[SP_USER_MAX + 16];
-    int64_t wait = 0, now = sp_now_ms();
-    const char *scope = NULL;
-
-    snprintf(key, sizeof(key), "ip:%s", r->ip);
-    if (!sp_ratelimit_take(api->rl_ip, key, now, &wait))
-        scope = "ip";
-    if (!scope) {
-        snprintf(key, sizeof(key), "user:%s", r->user.name);
-        if (!sp_ratelimit_take(api->rl_user, key, now, &wait))
-            scope = "user";
-    }
-    if (scope) {
-        char secs[32];
-        snprintf(secs, sizeof(secs), "%lld", (long long)((wait + 999) / 1000));
-        sp_http_header(r, "Retry-After", secs);
-        sp_metric_add(sp_metric_register("storeplatform_http_rate_limited_total",
-                                         "Writes refused by a rate limit, by scope", SP_COUNTER,
-                                         NULL, 0),
-                      scope[0] == 'i' ? "scope=\"ip\"" : "scope=\"user\"", 1);
-        sp_http_error(r, 429, "rate_limited", NULL,
-                      "too many writes from this %s: try again in %s s",
-                      scope[0] == 'i' ? "address" : "user", secs);
-        return false;
-    }
-    return true;
-}
-
-static const struct sp_route *run(struct sp_http *h, struct sp_http_req *r, bool too_large)
-{
-    struct sp_api *api = h->api;
-    struct sp_buf allow = SP_BUF_INIT;
-    const struct sp_route *rt;
-    const char *tok;
-    size_t len = 0;
-
-    if (sp_path_split(r->path, &r->segs) != SP_OK) {
-        sp_http_error(r, 400, "bad_path", "path", "%s", sp_errmsg());
-        return NULL;
-    }
-    rt = lookup(r, &allow);
-    if (rt)
-        sp_buf_release(&allow); /* methods of routes tried before the one that matched */
-    if (!rt) {
-        bool api_path = r->segs.n > 0 && strcmp(r->segs.seg[0], "api") == 0;
-        if (allow.len) {
-            sp_http_header(r, "Allow", allow.data);
-            sp_http_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here", r->method);
-        } else if (api_path) {
-            sp_http_error(r, 404, "not_found", NULL, "no such API endpoint");
-        } else {
-            serve_static(api, r);
-        }
-        sp_buf_release(&allow);
-        return NULL;
-    }
-    if (rt->flags & SP_ROUTE_AUTH) {
-        tok = bearer(r, &len);
-        if (!tok || !sp_auth_check(api->auth, tok, len, &r->user)) {
-            sp_http_header(r, "WWW-Authenticate",
-                           tok ? "Bearer realm=\"store-platform\", error=\"invalid_token\""
-                               : "Bearer realm=\"store-platform\"");
-            sp_http_error(r, 401, "unauthorized", NULL,
-                          tok ? "the bearer token is not valid" : "a bearer token is required");
-            return rt;
-        }
-        r->authenticated = true;
-    }
-    if ((rt->flags & SP_ROUTE_ADMIN) && r->user.role != SP_ROLE_ADMIN) {
-        sp_http_error(r, 403, "forbidden", NULL, "only admins may do this");
-        return rt;
-    }
-    if ((rt->flags & SP_ROUTE_WRITE) && !rate_ok(api, r))
-        return rt;
-    if (too_large) {
-        sp_http_error(r, 413, "too_large", "", "the body is larger than %zu bytes",
-                      h->cfg.max_body);
-        return rt;
-    }
-    rt->fn(api, r);
-    return rt;
-}
-
 /* ---- libmicrohttpd glue ------------------------------------------------------------- */
 
 struct conn_state {
@@ -655,27 +381,12 @@ static enum MHD_Result queue(struct sp_http *h, struct MHD_Connection *c, struct
     return ret;
 }
 
-static void audit(struct sp_http *h, const struct sp_route *rt, struct sp_http_req *r)
-{
-    if (!rt || !(rt->flags & (SP_ROUTE_WRITE | SP_ROUTE_AUDIT)))
-        return;
-    sp_audit_record(h->api->audit, &(struct sp_audit_rec){
-                                       .user = r->authenticated ? r->user.name : NULL,
-                                       .ip = r->ip,
-                                       .action = rt->action,
-                                       .store = r->audit_store ? r->audit_store : r->name,
-                                       .status = r->status,
-                                       .detail = r->status >= 300 ? r->audit_detail : NULL,
-                                   });
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     struct sp_http *h = cls;
     struct conn_state *cs = *con_cls;
-    const struct sp_route *rt;
     (void)version;
 
     if (!cs) {
@@ -711,13 +422,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (cs->answered)
         return MHD_YES;
-    rt = run(h, &cs->req, cs->too_large);
-    if (rt)
-        cs->route = rt->pattern;
-    else if (cs->req.fd >= 0 || (cs->req.status == 404 && cs->req.segs.n > 0 &&
-                                 strcmp(cs->req.segs.seg[0], "api") != 0))
-        cs->route = "static";
-    audit(h, rt, &cs->req);
+    cs->req.too_large = cs->too_large;
+    cs->req.max_body = h->cfg.max_body;
+    cs->route = h->handle(h->ud, &cs->req);
     return queue(h, c, cs);
 }
 
@@ -818,7 +525,7 @@ enum sp_err sp_http_parse_listen(const char *listen, void *ss, unsigned *len)
     return SP_OK;
 }
 
-enum sp_err sp_http_start(struct sp_api *api, const struct sp_http_config *cfg,
+enum sp_err sp_http_start(sp_http_handler_fn handle, void *ud, const struct sp_http_config *cfg,
                           struct sp_http **out)
 {
     struct sockaddr_storage ss = {0};
@@ -835,7 +542,8 @@ enum sp_err sp_http_start(struct sp_api *api, const struct sp_http_config *cfg,
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h = sp_calloc(1, sizeof(*h));
-    h->api = api;
+    h->handle = handle;
+    h->ud = ud;
     h->cfg = *cfg;
     if (!h->cfg.max_body)
         h->cfg.max_body = 16384;

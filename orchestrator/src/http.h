@@ -3,12 +3,9 @@
  * thread per connection (simple blocking handlers, and Server-Sent Events
  * streams that just wait), bounded by a connection limit.
  *
- * A request goes through one pipeline in http.c: path check (sp_path_split)
- * -> route lookup in the tables the api_*.c files export -> bearer token
- * (401 with WWW-Authenticate) -> role -> per-IP then per-user token bucket
- * for writes (429 with Retry-After) -> body limit (413) -> the handler ->
- * security headers, audit line for writes, request metrics. Paths outside
- * /api/ and the probes are static files from the dashboard directory.
+ * The server knows no routes: every request goes to the one handler given
+ * to sp_http_start() (the API's pipeline, api_routes.c), and the server
+ * adds the security headers and records the request metrics.
  *
  * Handlers fill struct sp_http_req's answer through sp_http_json(),
  * sp_http_error() and sp_http_header(); they never touch libmicrohttpd
@@ -28,7 +25,6 @@
 #include "request.h"
 #include "util.h"
 
-struct sp_api;
 struct MHD_Connection;
 
 /*
@@ -66,6 +62,8 @@ struct sp_http_req {
     struct sp_user user; /* the caller, when authenticated */
     bool authenticated;
     struct sp_buf body; /* the request body (NUL-terminated when non-empty) */
+    bool too_large;     /* the body was over max_body and was not kept */
+    size_t max_body;
     struct MHD_Connection *conn;
 
     /* the answer, set by the handler */
@@ -89,25 +87,6 @@ struct sp_http_req {
     /* a compiled-in dashboard file (static data, never freed), or NULL */
     const unsigned char *static_data;
     size_t static_len;
-};
-
-/* Route flags. */
-#define SP_ROUTE_AUTH  1u /* needs a valid bearer token */
-#define SP_ROUTE_ADMIN 2u /* needs the admin role (403 otherwise) */
-#define SP_ROUTE_WRITE 4u /* rate limited and audited */
-#define SP_ROUTE_AUDIT 8u /* audited although not a write (credentials reads) */
-
-/*
- * One route. pattern segments are literal except "{name}", which matches one
- * segment made available as req->name. The pattern is also the metrics label.
- * Tables end with an entry whose method is NULL.
- */
-struct sp_route {
-    const char *method;
-    const char *pattern;
-    void (*fn)(struct sp_api *api, struct sp_http_req *req);
-    unsigned flags;
-    const char *action; /* audit action for SP_ROUTE_WRITE/SP_ROUTE_AUDIT */
 };
 
 /* Answers status with body (stolen; NULL for an empty body). */
@@ -147,9 +126,17 @@ struct sp_http_config {
 
 struct sp_http;
 
-/* Starts serving api (borrowed, must outlive the server). */
-SP_MUST enum sp_err sp_http_start(struct sp_api *api, const struct sp_http_config *cfg,
-                                  struct sp_http **out);
+/*
+ * The one handler of every request, called in the connection's thread once
+ * the body is read (r->too_large set instead when it was over the limit):
+ * it answers r through sp_http_json(), sp_http_error() and the like, and
+ * returns the label of the route for the request metrics (a static string).
+ */
+typedef const char *(*sp_http_handler_fn)(void *ud, struct sp_http_req *r);
+
+/* Starts serving with handle(ud, ...) (ud borrowed, must outlive the server). */
+SP_MUST enum sp_err sp_http_start(sp_http_handler_fn handle, void *ud,
+                                  const struct sp_http_config *cfg, struct sp_http **out);
 /* The port actually bound (useful with port 0). */
 int sp_http_port(const struct sp_http *h);
 /* Stops accepting, ends every connection and frees the server. */
@@ -157,9 +144,6 @@ void sp_http_stop(struct sp_http *h);
 
 /* Parses a --listen value into a socket address. */
 SP_MUST enum sp_err sp_http_parse_listen(const char *listen, void *sockaddr_storage, unsigned *len);
-
-/* Content-Type for a file name by its extension (static string). */
-const char *sp_http_mime(const char *path);
 
 /* Records one answered request in the HTTP metrics. */
 void sp_http_observe(const char *route, const char *method, int status, double seconds);

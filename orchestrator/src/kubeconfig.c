@@ -9,44 +9,10 @@
 #include "kubeconfig.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "yaml2json.h"
-
-enum sp_err sp_base64_decode(const char *in, struct sp_buf *out)
-{
-    size_t n = strlen(in), k = 0;
-    char *clean = sp_malloc(n + 1);
-    unsigned char *bin;
-    int r, pad = 0;
-
-    for (size_t i = 0; i < n; i++)
-        if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ' && in[i] != '\t')
-            clean[k++] = in[i];
-    clean[k] = '\0';
-    if (k % 4 != 0) {
-        free(clean);
-        return sp_fail(SP_E_INVALID, "base64 data has a length of %zu, not a multiple of 4", k);
-    }
-    bin = sp_malloc(k / 4 * 3 + 1);
-    r = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)k);
-    if (r < 0) {
-        free(clean);
-        free(bin);
-        return sp_fail(SP_E_INVALID, "invalid base64 data");
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes */
-    if (k >= 1 && clean[k - 1] == '=')
-        pad++;
-    if (k >= 2 && clean[k - 2] == '=')
-        pad++;
-    sp_buf_add(out, bin, (size_t)r - (size_t)pad);
-    free(clean);
-    free(bin);
-    return SP_OK;
-}
 
 /* Finds the entry named name in a kubeconfig list (clusters, users, contexts) and returns its
  * inner object (borrowed), or NULL. */

@@ -59,7 +59,4 @@ SP_MUST enum sp_err sp_kubeconfig_resolve(const char *flag_path, const char *con
 
 void sp_kubeconfig_release(struct sp_kubeconfig *c);
 
-/* Decodes standard base64 (whitespace ignored) and appends the bytes to out. */
-SP_MUST enum sp_err sp_base64_decode(const char *in, struct sp_buf *out);
-
 #endif

@@ -60,16 +60,17 @@ static json_t *lease_body(struct sp_lease *l, const json_t *old, bool takeover)
     return body;
 }
 
+static struct sp_metric_def leader_def = {.name = "storeplatform_leader",
+                                          .help = "1 when this replica holds the leader Lease",
+                                          .type = SP_GAUGE};
+
 static void set_leader(struct sp_lease *l, bool leader)
 {
     if (atomic_exchange(&l->leader, leader) == leader)
         return;
     sp_info(NULL, "lease", "%s leadership of %s/%s as %s", leader ? "acquired" : "lost", l->ns,
             l->name, l->id);
-    sp_metric_set(sp_metric_register("storeplatform_leader",
-                                     "1 when this replica holds the leader Lease", SP_GAUGE, NULL,
-                                     0),
-                  NULL, leader ? 1 : 0);
+    sp_metric_set(sp_metric(&leader_def), NULL, leader ? 1 : 0);
     if (l->on_change)
         l->on_change(l->ud, leader);
 }

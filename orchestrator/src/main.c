@@ -4,10 +4,19 @@
  *
  * Layers (each uses only those below it):
  *   entry       main.c, config.c
- *   faces       controller.c (the HTTP API joins here later)
- *   decisions   reconcile.c, store.c, engine.c
- *   mechanisms  kube.c, kubeconfig.c, cache.c, helm.c, proc.c, lease.c, event.c,
- *               probe.c, metrics.c, queue.c, log.c, yaml2json.c, util.c, err.c
+ *   faces       controller.c (the work queue's workers and the Lease);
+ *               http.c (libmicrohttpd glue) calling api_routes.c (routes, auth,
+ *               rate limits, audit) over one file per resource: api_stores.c,
+ *               api_me.c, api_events.c (the SSE hub), api_audit.c, api_health.c,
+ *               api_metrics.c; api_views.c (rendered views), dashboard.c, api.c
+ *   decisions   reconcile.c (dispatcher) with reconcile_job.h and its concerns:
+ *               reconcile_slots.c, reconcile_provision.c, reconcile_readiness.c,
+ *               readiness.c, reconcile_rollout.c, reconcile_teardown.c;
+ *               store.c (the model), engine.c, request.c, auth.c, ratelimit.c,
+ *               audit.c
+ *   mechanisms  kube.c, kubeconfig.c, cache.c, nswatch.c, helm.c, proc.c, lease.c,
+ *               event.c, probe.c, metrics.c, queue.c, log.c, yaml2json.c, util.c,
+ *               err.c; crd.h (the CRD's names)
  *
  * Signals are blocked in every thread and taken by sigwait() here:
  * SIGINT/SIGTERM stop (a running helm gets SIGTERM through its process
@@ -65,46 +74,268 @@ static void dump_metrics(void)
     sp_buf_release(&b);
 }
 
+/* Everything main() starts, stopped and freed by app_stop() whatever was reached. */
+struct app {
+    struct sp_config cfg;
+    struct sp_kube *kube;
+    struct sp_engines engines;
+    struct sp_helm helm;
+    struct sp_reconciler *rec;
+    struct sp_cache *cache;
+    struct sp_controller *ctl;
+    struct sp_lease *lease;
+    struct sp_api *api; /* the HTTP API, or NULL with --listen=off */
+    struct sp_http *http;
+    char identity[160];
+    char *helm_home, *selector;
+};
+
+/* Flags and environment into a->cfg. Returns -1 to go on, else the exit code. */
+static int configure(struct app *a, int argc, char **argv)
+{
+    enum sp_level level;
+
+    sp_config_defaults(&a->cfg);
+    if (sp_config_parse(&a->cfg, argc, argv) != SP_OK) {
+        fprintf(stderr, "orchestrator: %s\n", sp_errmsg());
+        return 2;
+    }
+    if (a->cfg.help) {
+        sp_config_usage(stdout);
+        return 0;
+    }
+    if (!sp_log_parse_level(a->cfg.log_level, &level)) {
+        fprintf(stderr, "orchestrator: --log-level: '%s' is not debug, info, warn or error\n",
+                a->cfg.log_level);
+        return 2;
+    }
+    sp_log_set_level(level);
+    return -1;
+}
+
+/* The API client, from the kubeconfig the flags and environment name. */
+static enum sp_err connect_kube(struct app *a)
+{
+    struct sp_kubeconfig kc;
+    enum sp_err err = sp_kubeconfig_resolve(a->cfg.kubeconfig, a->cfg.context, &kc);
+
+    if (err)
+        return err;
+    sp_info(NULL, "config", "API server %s", kc.server);
+    return sp_kube_new(
+        &kc,
+        &(struct sp_kube_options){.qps = a->cfg.qps, .burst = a->cfg.burst, .timeout_ms = 30000},
+        &a->kube);
+}
+
+/* helm's directories, the replica's identity, and the reconciler over them. */
+static void reconciler_from_config(struct app *a)
+{
+    const struct sp_config *cfg = &a->cfg;
+    const char *tmpdir = getenv("TMPDIR");
+    char host[64] = "orchestrator";
+
+    if (!a->cfg.tmpdir)
+        a->cfg.tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+    a->helm_home = sp_asprintf("%s/store-platform-helm-%d", cfg->tmpdir, (int)getpid());
+    mkdir(a->helm_home, 0700);
+    gethostname(host, sizeof(host) - 1);
+    if (!cfg->leader_identity) {
+        snprintf(a->identity, sizeof(a->identity), "%s-%d", host, (int)getpid());
+        a->cfg.leader_identity = a->identity;
+    }
+    sp_event_set_instance(cfg->leader_identity);
+    a->helm = (struct sp_helm){.bin = cfg->helm,
+                               .kubeconfig = sp_kube_config(a->kube)->path,
+                               .home = a->helm_home,
+                               .tmpdir = cfg->tmpdir,
+                               .timeout_ms = cfg->helm_timeout_ms,
+                               .cancel = &helm_cancel};
+    a->rec = sp_reconciler_new(a->kube, &a->engines, &a->helm,
+                               &(struct sp_reconcile_config){
+                                   .base_domain = cfg->base_domain,
+                                   .ingress_class = cfg->ingress_class,
+                                   .ingress_tls = cfg->ingress_tls,
+                                   .cluster_issuer = cfg->cluster_issuer,
+                                   .storage_class = cfg->storage_class,
+                                   .store_values_file = cfg->store_values_file,
+                                   .service_account = cfg->service_account,
+                                   .store_role = cfg->store_role,
+                                   .storefront_check = cfg->storefront_check,
+                                   .storefront_timeout_ms = cfg->storefront_timeout_ms,
+                                   .storefront_connect_to = cfg->storefront_connect_to,
+                                   .provision_timeout_ms = cfg->provision_timeout_ms,
+                                   .poll_ms = cfg->poll_ms,
+                                   .max_provisioning = cfg->max_provisioning,
+                                   .watch_namespaces = cfg->watch_namespaces,
+                               });
+}
+
+/* Says early when the Store resource is missing (the cache waits for it anyway). */
+static void probe_crd(struct sp_kube *kube)
+{
+    json_t *probe = NULL;
+    enum sp_err err = sp_kube_get(kube, SP_STORES_PATH "?limit=1", &probe);
+
+    json_decref(probe);
+    if (err == SP_E_NOTFOUND)
+        sp_error(NULL, "config",
+                 "the Store resource is not installed (kubectl apply -f "
+                 "charts/platform/crds/stores.yaml); waiting for it");
+    else if (err)
+        sp_warn(NULL, "config", "cannot list Stores yet: %s", sp_errmsg());
+}
+
+/* The Stores this replica handles: its controller class, and --store-selector (caller frees). */
+static char *store_selector(const struct sp_config *cfg)
+{
+    char *selector = cfg->controller_class && *cfg->controller_class
+                         ? sp_asprintf("%s=%s", SP_CLASS_LABEL, cfg->controller_class)
+                         : sp_asprintf("!%s", SP_CLASS_LABEL);
+    if (cfg->store_selector && *cfg->store_selector) {
+        char *both = sp_asprintf("%s,%s", selector, cfg->store_selector);
+        free(selector);
+        selector = both;
+    }
+    return selector;
+}
+
+static const char *set_or_null(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* The API's state; its event hub subscribes to the cache, so before the cache starts. */
+static enum sp_err api_from_config(struct app *a)
+{
+    const struct sp_config *cfg = &a->cfg;
+    enum sp_err err;
+
+    if (!cfg->listen || !*cfg->listen || strcmp(cfg->listen, "off") == 0)
+        return SP_OK;
+    err = sp_api_new(
+        &(struct sp_api_config){
+            .tokens_file = set_or_null(cfg->tokens_file),
+            .dashboard_dir = set_or_null(cfg->dashboard_dir),
+            .audit_file = set_or_null(cfg->audit_file),
+            .controller_class = set_or_null(cfg->controller_class),
+            .max_stores_per_user = cfg->max_stores_per_user,
+            .rate_user = cfg->rate_user,
+            .rate_ip = cfg->rate_ip,
+            .rate_burst = cfg->rate_burst,
+            .heartbeat_ms = cfg->sse_heartbeat_ms,
+        },
+        a->kube, a->cache, &a->engines, &a->api);
+    if (!err && !set_or_null(cfg->tokens_file))
+        sp_warn(NULL, "api", "no --tokens-file: every API request will answer 401");
+    return err;
+}
+
+/* With --leader-elect: the Lease loop, which tells the controller when it leads. */
+static enum sp_err lease_from_config(struct app *a)
+{
+    const struct sp_config *cfg = &a->cfg;
+    const char *ns =
+        cfg->leader_namespace ? cfg->leader_namespace : sp_kube_config(a->kube)->namespace;
+    enum sp_err err;
+
+    if (!cfg->leader_elect)
+        return SP_OK;
+    err = sp_lease_start(a->kube,
+                         &(struct sp_lease_config){.namespace = ns,
+                                                   .name = cfg->leader_lease,
+                                                   .identity = cfg->leader_identity,
+                                                   .duration_ms = cfg->lease_duration_ms,
+                                                   .renew_deadline_ms = cfg->lease_renew_ms,
+                                                   .retry_ms = cfg->lease_retry_ms},
+                         on_leader, a->ctl, &a->lease);
+    if (!err)
+        sp_info(NULL, "lease", "candidate %s for lease %s/%s", cfg->leader_identity, ns,
+                cfg->leader_lease);
+    return err;
+}
+
+/* The wiring, in the order the parts need each other. */
+static enum sp_err app_start(struct app *a)
+{
+    const struct sp_config *cfg = &a->cfg;
+    enum sp_err err;
+
+    reconciler_from_config(a);
+    probe_crd(a->kube);
+    a->selector = store_selector(cfg);
+    sp_info(NULL, "config", "reconciling Stores matching '%s'", a->selector);
+    a->cache = sp_cache_new(a->kube, SP_STORES_PATH, a->selector);
+    a->ctl =
+        sp_controller_new(a->rec, a->cache,
+                          &(struct sp_controller_config){.workers = cfg->workers,
+                                                         .resync_ms = cfg->resync_ms,
+                                                         .backoff_ms = cfg->backoff_ms,
+                                                         .backoff_cap_ms = cfg->backoff_cap_ms});
+    err = api_from_config(a);
+    if (!err)
+        err = sp_cache_start(a->cache);
+    if (!err)
+        err = lease_from_config(a);
+    if (!err)
+        err = sp_controller_start(a->ctl, a->lease);
+    if (err || !a->api)
+        return err;
+    err = sp_http_start(sp_api_handle, a->api,
+                        &(struct sp_http_config){.listen = cfg->listen,
+                                                 .max_body = (size_t)cfg->max_body,
+                                                 .request_timeout_ms = cfg->request_timeout_ms},
+                        &a->http);
+    if (!err)
+        sp_info(NULL, "api", "API listening on %s (port %d)", cfg->listen, sp_http_port(a->http));
+    return err;
+}
+
+/* Waits for SIGINT or SIGTERM; SIGUSR1 writes the metrics meanwhile. */
+static void wait_for_stop(const sigset_t *sigs)
+{
+    int sig;
+    for (;;) {
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) {
+            dump_metrics();
+            continue;
+        }
+        sp_info(NULL, "main", "%s received, stopping", strsignal(sig));
+        return;
+    }
+}
+
+static void app_stop(struct app *a)
+{
+    atomic_store(&stopping, true);
+    atomic_store(&helm_cancel, true);
+    sp_api_stop(a->api); /* ends the event streams, then the server stops */
+    sp_http_stop(a->http);
+    sp_lease_stop(a->lease);
+    sp_controller_free(a->ctl);
+    sp_cache_free(a->cache);
+    sp_api_free(a->api); /* after the cache, whose thread calls the API's event hub */
+    sp_reconciler_free(a->rec);
+    sp_engines_release(&a->engines);
+    sp_kube_free(a->kube);
+    free(a->selector);
+    free(a->helm_home); /* the directory keeps helm's cache for the next start */
+}
+
 int main(int argc, char **argv)
 {
-    struct sp_config cfg;
-    struct sp_kubeconfig kc;
-    struct sp_kube *kube = NULL;
-    struct sp_engines engines = {0};
-    struct sp_reconciler rec;
-    struct sp_cache *cache = NULL;
-    struct sp_controller *ctl = NULL;
-    struct sp_lease *lease = NULL;
-    struct sp_api *api = NULL; /* the HTTP API, or NULL with --listen=off */
-    struct sp_http *http = NULL;
-    struct sp_helm helm;
-    char identity[160], host[64] = "orchestrator";
-    char *helm_home = NULL, *tmpdir, *selector = NULL;
+    static struct app a;
     sigset_t sigs;
-    enum sp_level level;
-    enum sp_err err;
-    int sig, rc = 1;
+    int rc;
 
     /* glibc gives each new thread its own malloc arena (up to 8 per core); the watch and
      * HTTP threads would each keep one. Two are plenty for this process. */
     mallopt(M_ARENA_MAX, 2);
-
-    sp_config_defaults(&cfg);
-    err = sp_config_parse(&cfg, argc, argv);
-    if (err) {
-        fprintf(stderr, "orchestrator: %s\n", sp_errmsg());
-        return 2;
-    }
-    if (cfg.help) {
-        sp_config_usage(stdout);
-        return 0;
-    }
-    if (!sp_log_parse_level(cfg.log_level, &level)) {
-        fprintf(stderr, "orchestrator: --log-level: '%s' is not debug, info, warn or error\n",
-                cfg.log_level);
-        return 2;
-    }
-    sp_log_set_level(level);
+    rc = configure(&a, argc, argv);
+    if (rc >= 0)
+        return rc;
 
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -113,176 +344,26 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    err = sp_kubeconfig_resolve(cfg.kubeconfig, cfg.context, &kc);
-    if (err) {
+    if (connect_kube(&a) != SP_OK) {
         sp_error(NULL, "config", "%s", sp_errmsg());
         return 2;
     }
-    sp_info(NULL, "config", "API server %s", kc.server);
-    err = sp_kube_new(
-        &kc, &(struct sp_kube_options){.qps = cfg.qps, .burst = cfg.burst, .timeout_ms = 30000},
-        &kube);
-    if (err) {
+    rc = 1;
+    if (sp_engines_load(a.cfg.engines_file, a.cfg.chart_dir, &a.engines) != SP_OK) {
         sp_error(NULL, "config", "%s", sp_errmsg());
-        return 2;
-    }
-    err = sp_engines_load(cfg.engines_file, cfg.chart_dir, &engines);
-    if (err) {
-        sp_error(NULL, "config", "%s", sp_errmsg());
-        goto out;
-    }
-    for (size_t i = 0; i < engines.n; i++)
-        sp_info(NULL, "config", "engine %s: chart %s", engines.v[i].name, engines.v[i].chart);
-
-    tmpdir = getenv("TMPDIR");
-    if (!cfg.tmpdir)
-        cfg.tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp";
-    helm_home = sp_asprintf("%s/store-platform-helm-%d", cfg.tmpdir, (int)getpid());
-    mkdir(helm_home, 0700);
-
-    gethostname(host, sizeof(host) - 1);
-    if (!cfg.leader_identity) {
-        snprintf(identity, sizeof(identity), "%s-%d", host, (int)getpid());
-        cfg.leader_identity = identity;
-    }
-    sp_event_set_instance(cfg.leader_identity);
-
-    helm = (struct sp_helm){.bin = cfg.helm,
-                            .kubeconfig = sp_kube_config(kube)->path,
-                            .home = helm_home,
-                            .timeout_ms = cfg.helm_timeout_ms,
-                            .cancel = &helm_cancel};
-    sp_reconciler_init(&rec, kube, &engines, &helm,
-                       &(struct sp_reconcile_config){
-                           .base_domain = cfg.base_domain,
-                           .ingress_class = cfg.ingress_class,
-                           .ingress_tls = cfg.ingress_tls,
-                           .cluster_issuer = cfg.cluster_issuer,
-                           .storage_class = cfg.storage_class,
-                           .store_values_file = cfg.store_values_file,
-                           .service_account = cfg.service_account,
-                           .store_role = cfg.store_role,
-                           .tmpdir = cfg.tmpdir,
-                           .storefront_check = cfg.storefront_check,
-                           .storefront_timeout_ms = cfg.storefront_timeout_ms,
-                           .storefront_connect_to = cfg.storefront_connect_to,
-                           .provision_timeout_ms = cfg.provision_timeout_ms,
-                           .poll_ms = cfg.poll_ms,
-                           .max_provisioning = cfg.max_provisioning,
-                           .watch_namespaces = cfg.watch_namespaces,
-                       });
-
-    {
-        json_t *probe = NULL;
-        err = sp_kube_get(kube, SP_STORES_PATH "?limit=1", &probe);
-        json_decref(probe);
-        if (err == SP_E_NOTFOUND)
-            sp_error(NULL, "config",
-                     "the Store resource is not installed (kubectl apply -f "
-                     "charts/platform/crds/stores.yaml); waiting for it");
-        else if (err)
-            sp_warn(NULL, "config", "cannot list Stores yet: %s", sp_errmsg());
-    }
-
-    selector = cfg.controller_class && *cfg.controller_class
-                   ? sp_asprintf("%s=%s", SP_CLASS_LABEL, cfg.controller_class)
-                   : sp_asprintf("!%s", SP_CLASS_LABEL);
-    if (cfg.store_selector && *cfg.store_selector) {
-        char *both = sp_asprintf("%s,%s", selector, cfg.store_selector);
-        free(selector);
-        selector = both;
-    }
-    sp_info(NULL, "config", "reconciling Stores matching '%s'", selector);
-    cache = sp_cache_new(kube, SP_STORES_PATH, selector);
-    ctl = sp_controller_new(&rec, cache,
-                            &(struct sp_controller_config){.workers = cfg.workers,
-                                                           .resync_ms = cfg.resync_ms,
-                                                           .backoff_ms = cfg.backoff_ms,
-                                                           .backoff_cap_ms = cfg.backoff_cap_ms});
-    /* the API's event hub subscribes to the cache, so it exists before the cache starts */
-    if (cfg.listen && *cfg.listen && strcmp(cfg.listen, "off") != 0) {
-        err = sp_api_new(
-            &(struct sp_api_config){
-                .tokens_file = cfg.tokens_file && *cfg.tokens_file ? cfg.tokens_file : NULL,
-                .dashboard_dir = cfg.dashboard_dir && *cfg.dashboard_dir ? cfg.dashboard_dir : NULL,
-                .audit_file = cfg.audit_file && *cfg.audit_file ? cfg.audit_file : NULL,
-                .controller_class =
-                    cfg.controller_class && *cfg.controller_class ? cfg.controller_class : NULL,
-                .max_stores_per_user = cfg.max_stores_per_user,
-                .rate_user = cfg.rate_user,
-                .rate_ip = cfg.rate_ip,
-                .rate_burst = cfg.rate_burst,
-                .heartbeat_ms = cfg.sse_heartbeat_ms,
-            },
-            kube, cache, &engines, &api);
-        if (err)
-            goto fail;
-        if (!cfg.tokens_file || !*cfg.tokens_file)
-            sp_warn(NULL, "api", "no --tokens-file: every API request will answer 401");
-    }
-    err = sp_cache_start(cache);
-    if (err)
-        goto fail;
-    if (cfg.leader_elect) {
-        const char *ns =
-            cfg.leader_namespace ? cfg.leader_namespace : sp_kube_config(kube)->namespace;
-        err = sp_lease_start(kube,
-                             &(struct sp_lease_config){.namespace = ns,
-                                                       .name = cfg.leader_lease,
-                                                       .identity = cfg.leader_identity,
-                                                       .duration_ms = cfg.lease_duration_ms,
-                                                       .renew_deadline_ms = cfg.lease_renew_ms,
-                                                       .retry_ms = cfg.lease_retry_ms},
-                             on_leader, ctl, &lease);
-        if (err)
-            goto fail;
-        sp_info(NULL, "lease", "candidate %s for lease %s/%s", cfg.leader_identity, ns,
-                cfg.leader_lease);
-    }
-    err = sp_controller_start(ctl, lease);
-    if (err)
-        goto fail;
-    if (api) {
-        err = sp_http_start(api,
-                            &(struct sp_http_config){.listen = cfg.listen,
-                                                     .max_body = (size_t)cfg.max_body,
-                                                     .request_timeout_ms = cfg.request_timeout_ms},
-                            &http);
-        if (err)
-            goto fail;
-        sp_info(NULL, "api", "API listening on %s (port %d)", cfg.listen, sp_http_port(http));
-    }
-    sp_info(NULL, "main", "orchestrator running: %d workers, provisioning timeout %llds",
-            cfg.workers, (long long)(cfg.provision_timeout_ms / 1000));
-
-    for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
-            continue;
-        if (sig == SIGUSR1) {
-            dump_metrics();
-            continue;
+    } else {
+        for (size_t i = 0; i < a.engines.n; i++)
+            sp_info(NULL, "config", "engine %s: chart %s", a.engines.v[i].name,
+                    a.engines.v[i].chart);
+        if (app_start(&a) != SP_OK) {
+            sp_error(NULL, "main", "%s", sp_errmsg());
+        } else {
+            sp_info(NULL, "main", "orchestrator running: %d workers, provisioning timeout %llds",
+                    a.cfg.workers, (long long)(a.cfg.provision_timeout_ms / 1000));
+            wait_for_stop(&sigs);
+            rc = 0;
         }
-        sp_info(NULL, "main", "%s received, stopping", strsignal(sig));
-        break;
     }
-    rc = 0;
-    goto out;
-fail:
-    sp_error(NULL, "main", "%s", sp_errmsg());
-out:
-    atomic_store(&stopping, true);
-    atomic_store(&helm_cancel, true);
-    sp_api_shutdown(api); /* ends the event streams, then the server stops */
-    sp_http_stop(http);
-    sp_lease_stop(lease);
-    sp_controller_free(ctl);
-    sp_cache_free(cache);
-    sp_api_free(api); /* after the cache, whose thread calls the API's event hub */
-    if (kube && cache)
-        sp_reconciler_release(&rec);
-    sp_engines_release(&engines);
-    sp_kube_free(kube);
-    free(selector);
-    free(helm_home); /* the directory keeps helm's cache for the next start */
+    app_stop(&a);
     return rc;
 }

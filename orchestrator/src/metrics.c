@@ -41,8 +41,10 @@ static struct {
 } collectors[MAX_COLLECTORS];
 static size_t n_collectors;
 
-struct sp_metric *sp_metric_register(const char *name, const char *help, enum sp_metric_type type,
-                                     const double *buckets, size_t n_buckets)
+/* Registers (or returns the already registered) family of that name. */
+static struct sp_metric *register_family(const char *name, const char *help,
+                                         enum sp_metric_type type, const double *buckets,
+                                         size_t n_buckets)
 {
     struct sp_metric *m = NULL;
 
@@ -66,6 +68,16 @@ struct sp_metric *sp_metric_register(const char *name, const char *help, enum sp
         }
     }
     pthread_mutex_unlock(&lock);
+    return m;
+}
+
+struct sp_metric *sp_metric(struct sp_metric_def *def)
+{
+    struct sp_metric *m = atomic_load_explicit(&def->family, memory_order_acquire);
+    if (!m) {
+        m = register_family(def->name, def->help, def->type, def->buckets, def->n_buckets);
+        atomic_store_explicit(&def->family, m, memory_order_release);
+    }
     return m;
 }
 

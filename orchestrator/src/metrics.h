@@ -9,6 +9,7 @@
 #ifndef SP_METRICS_H
 #define SP_METRICS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -18,11 +19,33 @@ enum sp_metric_type { SP_COUNTER, SP_GAUGE, SP_HISTOGRAM };
 struct sp_metric;
 
 /*
- * Registers (or returns the already registered) family. buckets: ascending
- * upper bounds for a histogram (copied), NULL otherwise. Never fails.
+ * The one way to name a metric family: a static definition, registered on
+ * first use (then cached, so a use costs no lookup) and rendered from then
+ * on. Two definitions with the same name are the same family.
+ *
+ *   static const double b[] = {1, 5};
+ *   static struct sp_metric_def latency = {.name = "x_seconds", .help = "...",
+ *                                          .type = SP_HISTOGRAM, .buckets = b, .n_buckets = 2};
+ *   sp_metric_observe(sp_metric(&latency), NULL, 0.3);
  */
-struct sp_metric *sp_metric_register(const char *name, const char *help, enum sp_metric_type type,
-                                     const double *buckets, size_t n_buckets);
+struct sp_metric_def {
+    const char *name;
+    const char *help;
+    enum sp_metric_type type;
+    const double *buckets; /* a histogram's ascending upper bounds (copied), else NULL */
+    size_t n_buckets;
+    _Atomic(struct sp_metric *) family; /* set by the first sp_metric() */
+};
+
+/* A histogram's definition from a static array of bucket bounds. */
+#define SP_METRIC_HISTOGRAM(n, h, b)                                                               \
+    {                                                                                              \
+        .name = (n), .help = (h), .type = SP_HISTOGRAM, .buckets = (b),                            \
+        .n_buckets = sizeof(b) / sizeof((b)[0])                                                    \
+    }
+
+/* The family of def, registered by the first call. Never fails; thread-safe. */
+struct sp_metric *sp_metric(struct sp_metric_def *def);
 
 /* labels: a rendered label set or NULL for none. */
 void sp_metric_add(struct sp_metric *m, const char *labels, double v);

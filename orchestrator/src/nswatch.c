@@ -43,7 +43,7 @@ struct entry {
 
 struct sp_nswatch {
     struct sp_kube *k;
-    sp_nswatch_kick_fn kick;
+    sp_kick_fn kick;
     void *ud;
     pthread_mutex_t lock; /* guards live, n_live, stop; with cond wakes the reaper */
     pthread_cond_t cond;
@@ -116,7 +116,12 @@ static void *reap(void *arg)
     return NULL;
 }
 
-struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_nswatch_kick_fn kick, void *ud)
+static struct sp_metric_def watched_def = {
+    .name = "storeplatform_namespace_watches",
+    .help = "Store namespaces watched while the controller waits for them",
+    .type = SP_GAUGE};
+
+struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_kick_fn kick, void *ud)
 {
     struct sp_nswatch *w = sp_calloc(1, sizeof(*w));
     int rc;
@@ -125,9 +130,7 @@ struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_nswatch_kick_fn kick, vo
     w->ud = ud;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
-    w->m_watched = sp_metric_register(
-        "storeplatform_namespace_watches",
-        "Store namespaces watched while the controller waits for them", SP_GAUGE, NULL, 0);
+    w->m_watched = sp_metric(&watched_def);
     rc = pthread_create(&w->reaper, NULL, reap, w);
     if (rc) {
         sp_warn(NULL, "nswatch", "no namespace watches, polling only: %s", strerror(rc));

@@ -30,14 +30,19 @@
 
 struct sp_nswatch;
 
-/* Called on a cache thread for every change in a watched namespace; must not block. */
-typedef void (*sp_nswatch_kick_fn)(void *ud, const char *store);
+/*
+ * The one kick callback type: asks the controller to reconcile store soon.
+ * It must not block; it may be called from any thread (the namespace
+ * caches call it on their threads for every change in a watched namespace,
+ * the reconciler when a freed slot makes it a waiter's turn).
+ */
+typedef void (*sp_kick_fn)(void *ud, const char *store);
 
 /*
  * k is borrowed and must outlive the result; kick may be NULL (caches only).
  * NULL when its thread cannot start (the caller then polls).
  */
-struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_nswatch_kick_fn kick, void *ud);
+struct sp_nswatch *sp_nswatch_new(struct sp_kube *k, sp_kick_fn kick, void *ud);
 
 /* Stops every watch (waits for their threads) and frees w; NULL is allowed. */
 void sp_nswatch_free(struct sp_nswatch *w);

@@ -60,32 +60,24 @@ static void drain(int *fd, struct sp_buf *b)
     }
 }
 
-enum sp_err sp_proc_run(const char *const argv[], const char *const envp[], int64_t timeout_ms,
-                        const atomic_bool *cancel, struct sp_proc_result *res)
+/*
+ * Starts argv in a process group of its own with stdin from /dev/null and
+ * stdout, stderr on the pipes' write ends (closed here either way); the
+ * signal mask and dispositions are reset for it.
+ */
+static int spawn(const char *const argv[], const char *const envp[], int out_w, int err_w,
+                 pid_t *pid)
 {
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;
     char **env;
-    pid_t pid;
-    int rc, status = 0;
-    int64_t start = sp_now_ms(), deadline = start + timeout_ms, kill_at = 0;
-    enum sp_err result = SP_OK;
+    int rc;
 
-    memset(res, 0, sizeof(*res));
-    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
-        result = sp_fail(SP_E_IO, "unable to create pipes for '%s': %s", argv[0], strerror(errno));
-        if (outp[0] >= 0) {
-            close(outp[0]);
-            close(outp[1]);
-        }
-        return result;
-    }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_w, 2);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_init(&attr);
     sigemptyset(&none);
@@ -96,21 +88,28 @@ enum sp_err sp_proc_run(const char *const argv[], const char *const envp[], int6
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                         POSIX_SPAWN_SETSIGDEF);
     env = build_env(envp);
-    rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, env);
+    rc = posix_spawnp(pid, argv[0], &fa, &attr, (char *const *)argv, env);
     free(env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    close(outp[1]);
-    close(errp[1]);
-    if (rc != 0) {
-        close(outp[0]);
-        close(errp[0]);
-        res->exit_code = -1;
-        return sp_fail(SP_E_IO, "unable to run '%s': %s", argv[0], strerror(rc));
-    }
+    close(out_w);
+    close(err_w);
+    return rc;
+}
+
+/*
+ * Drains the child's output until both pipes close and it exits, ending its
+ * group at the deadline or on *cancel (SIGTERM, SIGKILL 2 s later). Returns
+ * SP_E_TIMEOUT or SP_E_STOPPED (message set by the caller), or SP_OK.
+ */
+static enum sp_err supervise(const char *prog, pid_t pid, int fds[2], int64_t deadline,
+                             const atomic_bool *cancel, struct sp_proc_result *res, int *status)
+{
+    int64_t kill_at = 0;
+    enum sp_err result = SP_OK;
 
     for (;;) {
-        struct pollfd p[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = fds[1], .events = POLLIN}};
         int64_t now = sp_now_ms();
         pid_t w;
 
@@ -124,30 +123,58 @@ enum sp_err sp_proc_run(const char *const argv[], const char *const envp[], int6
             kill(-pid, SIGKILL);
             kill_at = INT64_MAX;
         }
-        if (outp[0] >= 0 || errp[0] >= 0) {
+        if (fds[0] >= 0 || fds[1] >= 0) {
             if (poll(p, 2, 100) > 0) {
-                if (outp[0] >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-                    drain(&outp[0], &res->out);
-                if (errp[0] >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
-                    drain(&errp[0], &res->err);
+                if (fds[0] >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                    drain(&fds[0], &res->out);
+                if (fds[1] >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+                    drain(&fds[1], &res->err);
             }
             continue;
         }
-        w = waitpid(pid, &status, WNOHANG);
+        w = waitpid(pid, status, WNOHANG);
         if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) {
-            result = sp_fail(SP_E_IO, "waitpid for '%s' failed: %s", argv[0], strerror(errno));
-            break;
-        }
+            return result;
+        if (w < 0 && errno != EINTR)
+            return sp_fail(SP_E_IO, "waitpid for '%s' failed: %s", prog, strerror(errno));
         sp_sleep_ms(50);
     }
+}
+
+enum sp_err sp_proc_run(const char *const argv[], const char *const envp[], int64_t timeout_ms,
+                        const atomic_bool *cancel, struct sp_proc_result *res)
+{
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, fds[2];
+    pid_t pid;
+    int rc, status = 0;
+    int64_t start = sp_now_ms();
+    enum sp_err result;
+
+    memset(res, 0, sizeof(*res));
+    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+        result = sp_fail(SP_E_IO, "unable to create pipes for '%s': %s", argv[0], strerror(errno));
+        if (outp[0] >= 0) {
+            close(outp[0]);
+            close(outp[1]);
+        }
+        return result;
+    }
+    rc = spawn(argv, envp, outp[1], errp[1], &pid);
+    if (rc != 0) {
+        close(outp[0]);
+        close(errp[0]);
+        res->exit_code = -1;
+        return sp_fail(SP_E_IO, "unable to run '%s': %s", argv[0], strerror(rc));
+    }
+    fds[0] = outp[0];
+    fds[1] = errp[0];
+    result = supervise(argv[0], pid, fds, start + timeout_ms, cancel, res, &status);
     /* sweep anything the child left running in its group */
     kill(-pid, SIGKILL);
-    if (outp[0] >= 0)
-        close(outp[0]);
-    if (errp[0] >= 0)
-        close(errp[0]);
+    if (fds[0] >= 0)
+        close(fds[0]);
+    if (fds[1] >= 0)
+        close(fds[1]);
     if (WIFEXITED(status)) {
         res->exit_code = WEXITSTATUS(status);
     } else {

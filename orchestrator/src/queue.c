@@ -277,7 +277,7 @@ size_t sp_queue_len(struct sp_queue *q)
     return n;
 }
 
-void sp_queue_shutdown(struct sp_queue *q)
+void sp_queue_stop(struct sp_queue *q)
 {
     pthread_mutex_lock(&q->lock);
     q->shutdown = true;

@@ -40,7 +40,7 @@ void sp_queue_done(struct sp_queue *q, const char *name);
 /* Names ready or waiting for their delay (not those being processed). */
 size_t sp_queue_len(struct sp_queue *q);
 /* Wakes every sp_queue_get() with false; later adds are ignored. */
-void sp_queue_shutdown(struct sp_queue *q);
+void sp_queue_stop(struct sp_queue *q);
 
 /* The delay after `failures` previous failures: base * 2^failures, at most cap. */
 int64_t sp_backoff_delay(unsigned failures, int64_t base_ms, int64_t cap_ms);

@@ -33,7 +33,7 @@
  * stays as the fallback when a watch is down.
  *
  * Thread-safety: one struct sp_reconciler is shared by all workers; it is
- * read-only after sp_reconciler_init() except the provisioning slots and the
+ * read-only after sp_reconciler_new() except the provisioning slots and the
  * rollout slot, which slots_lock guards. The controller guarantees one call per name at a time.
  */
 #ifndef SP_RECONCILE_H
@@ -49,6 +49,7 @@
 #include "helm.h"
 #include "kube.h"
 #include "nswatch.h"
+#include "store.h"
 
 struct sp_reconcile_config {
     const char *base_domain; /* hosts are <name>.<base_domain> */
@@ -59,7 +60,6 @@ struct sp_reconcile_config {
     const char *store_values_file; /* values given to every store before its own, or NULL */
     const char *service_account;   /* "namespace/name" bound in each store namespace, or NULL */
     const char *store_role;        /* ClusterRole bound to it, or NULL */
-    const char *tmpdir;            /* where values files are written */
     bool storefront_check;
     int64_t storefront_timeout_ms;
     const char *storefront_connect_to; /* HOST:PORT every check connects to, or NULL */
@@ -68,9 +68,6 @@ struct sp_reconcile_config {
     int max_provisioning;  /* stores provisioning at once; 0 = no limit */
     bool watch_namespaces; /* watch a waiting store's namespace (else poll only) */
 };
-
-/* Asks the controller to reconcile store soon; must not block. */
-typedef void (*sp_reconcile_kick_fn)(void *ud, const char *store);
 
 /* A store waiting for a provisioning slot (slots_lock). */
 struct sp_slot_waiter {
@@ -89,23 +86,28 @@ struct sp_reconciler {
     char *rollout; /* the store holding the one chart-rollout slot, or NULL (slots_lock) */
     struct sp_slot_waiter *waiters; /* first come, first served (slots_lock) */
     size_t n_waiters, cap_waiters;
-    sp_reconcile_kick_fn kick; /* set once before the workers start, or NULL */
+    sp_kick_fn kick; /* set once before the workers start, or NULL */
     void *kick_ud;
     struct sp_nswatch *watch; /* namespace watches, or NULL (poll only) */
 };
 
-void sp_reconciler_init(struct sp_reconciler *r, struct sp_kube *kube,
-                        const struct sp_engines *engines, const struct sp_helm *helm,
-                        const struct sp_reconcile_config *cfg);
-void sp_reconciler_release(struct sp_reconciler *r);
-
+/* A new reconciler (caller frees with sp_reconciler_free()); kube, engines borrowed. */
+struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_engines *engines,
+                                        const struct sp_helm *helm,
+                                        const struct sp_reconcile_config *cfg);
 /*
  * Gives the reconciler a way to ask for a store to be looked at again soon,
  * and starts the namespace watches (cfg.watch_namespaces). Call before any
- * sp_reconcile(); kick NULL stops the watches (call when no sp_reconcile()
- * runs any more, before whatever kick uses goes away).
+ * sp_reconcile().
  */
-void sp_reconciler_set_kick(struct sp_reconciler *r, sp_reconcile_kick_fn kick, void *ud);
+void sp_reconciler_start(struct sp_reconciler *r, sp_kick_fn kick, void *ud);
+/*
+ * Stops the watches and forgets the kick: call when no sp_reconcile() runs
+ * any more, before whatever kick uses goes away.
+ */
+void sp_reconciler_stop(struct sp_reconciler *r);
+/* Frees r (NULL is ignored). */
+void sp_reconciler_free(struct sp_reconciler *r);
 
 /*
  * Gives a slot to every store in stores (an array of Store objects) whose
@@ -141,7 +143,6 @@ enum sp_rollout sp_rollout_decide(const char *chart, const char *deployed, const
  * the environment and the plan); a new object. Exposed for tests.
  */
 json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *name,
-                          const char *owner, const char *display_name, const char *size,
-                          const char *const plan[5]);
+                          const struct sp_store_spec *spec);
 
 #endif

@@ -113,42 +113,10 @@ enum sp_err sp_path_split(const char *path, struct sp_path *out)
     return SP_OK;
 }
 
-/* digits, optionally "." digits */
-static const char *number(const char *s)
+/* A quantity the CRD accepts, at most QUANTITY_MAX characters (the API's own limit). */
+static bool quantity_ok(enum sp_quantity kind, const char *s)
 {
-    const char *p = s;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    if (p == s)
-        return NULL;
-    if (*p == '.') {
-        const char *q = ++p;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (p == q)
-            return NULL;
-    }
-    return p;
-}
-
-bool sp_cpu_quantity_ok(const char *s)
-{
-    const char *p = s ? number(s) : NULL;
-    if (!p || strlen(s) > QUANTITY_MAX)
-        return false;
-    return *p == '\0' || strcmp(p, "m") == 0;
-}
-
-bool sp_mem_quantity_ok(const char *s)
-{
-    static const char *const suffix[] = {"", "Ki", "Mi", "Gi", "Ti", "k", "M", "G", "T", NULL};
-    const char *p = s ? number(s) : NULL;
-    if (!p || strlen(s) > QUANTITY_MAX)
-        return false;
-    for (int i = 0; suffix[i]; i++)
-        if (strcmp(p, suffix[i]) == 0)
-            return true;
-    return false;
+    return s && strlen(s) <= QUANTITY_MAX && sp_quantity_ok(kind, s);
 }
 
 /* Number of UTF-8 characters (s is valid UTF-8: jansson checked it). */
@@ -227,13 +195,13 @@ static enum sp_err parse_resources(const json_t *o, const char *field, const cha
         err = get_string(o, "memory", mem_field, mem, e);
     if (err)
         return err;
-    if (*cpu && !sp_cpu_quantity_ok(*cpu))
+    if (*cpu && !quantity_ok(SP_QUANTITY_CPU, *cpu))
         return fail_field(e, "invalid", cpu_field,
                           sp_fail(SP_E_INVALID,
                                   "%s: must be a CPU quantity such as 500m or 2 (at most %d "
                                   "characters)",
                                   cpu_field, QUANTITY_MAX));
-    if (*mem && !sp_mem_quantity_ok(*mem))
+    if (*mem && !quantity_ok(SP_QUANTITY_BYTES, *mem))
         return fail_field(e, "invalid", mem_field,
                           sp_fail(SP_E_INVALID,
                                   "%s: must be a quantity such as 512Mi or 1Gi (at most %d "
@@ -261,22 +229,22 @@ static enum sp_err parse_plan(const json_t *plan, const struct sp_engine *eng,
     enum sp_err err;
 
     if (json_is_string(plan)) { /* shorthand: "plan": "medium" */
-        r->size = sp_strdup(json_string_value(plan));
+        r->spec.size = sp_strdup(json_string_value(plan));
     } else if (json_is_object(plan)) {
         err = only_known(plan, known, "plan", e);
         if (!err)
-            err = get_string(plan, "size", "plan.size", &r->size, e);
+            err = get_string(plan, "size", "plan.size", &r->spec.size, e);
         if (!err && (v = json_object_get(plan, "requests")))
             err = parse_resources(v, "plan.requests", "plan.requests.cpu", "plan.requests.memory",
-                                  &r->cpu_request, &r->memory_request, e);
+                                  &r->spec.cpu_request, &r->spec.memory_request, e);
         if (!err && (v = json_object_get(plan, "limits")))
             err = parse_resources(v, "plan.limits", "plan.limits.cpu", "plan.limits.memory",
-                                  &r->cpu_limit, &r->memory_limit, e);
+                                  &r->spec.cpu_limit, &r->spec.memory_limit, e);
         if (!err)
-            err = get_string(plan, "storage", "plan.storage", &r->storage, e);
+            err = get_string(plan, "storage", "plan.storage", &r->spec.storage, e);
         if (err)
             return err;
-        if (r->storage && !sp_mem_quantity_ok(r->storage))
+        if (r->spec.storage && !quantity_ok(SP_QUANTITY_BYTES, r->spec.storage))
             return fail_field(
                 e, "invalid", "plan.storage",
                 sp_fail(SP_E_INVALID, "plan.storage: must be a quantity such as 10Gi"));
@@ -284,9 +252,9 @@ static enum sp_err parse_plan(const json_t *plan, const struct sp_engine *eng,
         return fail_field(e, "invalid", "plan",
                           sp_fail(SP_E_INVALID, "plan: must be an object or a size name"));
     }
-    if (!r->size)
-        r->size = sp_strdup("small");
-    if (!size_known(eng, r->size)) {
+    if (!r->spec.size)
+        r->spec.size = sp_strdup("small");
+    if (!size_known(eng, r->spec.size)) {
         struct sp_buf b = SP_BUF_INIT;
         const char *k;
         json_t *x;
@@ -304,12 +272,69 @@ static enum sp_err parse_plan(const json_t *plan, const struct sp_engine *eng,
     return SP_OK;
 }
 
+/* The body as a JSON object (a new reference in *doc), refused early when too deep. */
+static enum sp_err load_body(const char *body, size_t len, json_t **doc, struct sp_req_error *e)
+{
+    json_error_t jerr;
+    enum sp_err err;
+
+    *doc = NULL;
+    if (!body || len == 0)
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: a JSON object is required"));
+    err = sp_json_depth_check(body, len, SP_REQ_MAX_DEPTH);
+    if (err)
+        return fail_field(e, "too_deep", "", err);
+    *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*doc)
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: not valid JSON (%s at line %d column %d)",
+                                  jerr.text, jerr.line, jerr.column));
+    if (!json_is_object(*doc))
+        return fail_field(e, "invalid_json", "",
+                          sp_fail(SP_E_INVALID, "body: must be a JSON object"));
+    return SP_OK;
+}
+
+/* The engine the request names, among engines; *eng NULL only on an error. */
+static enum sp_err find_engine(const struct sp_engines *engines, const char *name,
+                               const struct sp_engine **eng, struct sp_req_error *e)
+{
+    struct sp_buf b = SP_BUF_INIT;
+    enum sp_err err;
+
+    *eng = engines ? sp_engines_find(engines, name) : NULL;
+    if (*eng)
+        return SP_OK;
+    for (size_t i = 0; engines && i < engines->n; i++)
+        sp_buf_addf(&b, "%s%s", i ? ", " : "", engines->v[i].name);
+    err = fail_field(
+        e, "invalid", "engine",
+        sp_fail(SP_E_INVALID, "engine: must be one of %s", b.data ? b.data : "(none configured)"));
+    sp_buf_release(&b);
+    return err;
+}
+
+/* displayName: "" means none; else at most SP_DISPLAY_NAME_MAX characters, no controls. */
+static enum sp_err check_display_name(char **name, struct sp_req_error *e)
+{
+    if (*name && !**name) {
+        free(*name);
+        *name = NULL;
+    }
+    if (*name && (utf8_chars(*name) > SP_DISPLAY_NAME_MAX || has_control(*name)))
+        return fail_field(e, "invalid", "displayName",
+                          sp_fail(SP_E_INVALID,
+                                  "displayName: at most %d characters, no control characters",
+                                  SP_DISPLAY_NAME_MAX));
+    return SP_OK;
+}
+
 enum sp_err sp_create_req_parse(const char *body, size_t len, const struct sp_engines *engines,
                                 struct sp_create_req *out, struct sp_req_error *e)
 {
     static const char *const known[] = {"name", "engine", "displayName", "plan", NULL};
     const struct sp_engine *eng = NULL;
-    json_error_t jerr;
     json_t *doc = NULL;
     const json_t *plan;
     enum sp_err err;
@@ -317,92 +342,39 @@ enum sp_err sp_create_req_parse(const char *body, size_t len, const struct sp_en
     memset(out, 0, sizeof(*out));
     e->code = "invalid";
     e->field = "";
-    if (!body || len == 0)
-        return fail_field(e, "invalid_json", "",
-                          sp_fail(SP_E_INVALID, "body: a JSON object is required"));
-    err = sp_json_depth_check(body, len, SP_REQ_MAX_DEPTH);
-    if (err)
-        return fail_field(e, "too_deep", "", err);
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc)
-        return fail_field(e, "invalid_json", "",
-                          sp_fail(SP_E_INVALID, "body: not valid JSON (%s at line %d column %d)",
-                                  jerr.text, jerr.line, jerr.column));
-    if (!json_is_object(doc)) {
-        err =
-            fail_field(e, "invalid_json", "", sp_fail(SP_E_INVALID, "body: must be a JSON object"));
-        goto fail;
-    }
-    err = only_known(doc, known, "", e);
+    err = load_body(body, len, &doc, e);
+    if (!err)
+        err = only_known(doc, known, "", e);
     if (!err)
         err = get_string(doc, "name", "name", &out->name, e);
     if (!err)
-        err = get_string(doc, "engine", "engine", &out->engine, e);
+        err = get_string(doc, "engine", "engine", &out->spec.engine, e);
     if (!err)
-        err = get_string(doc, "displayName", "displayName", &out->display_name, e);
-    if (err)
-        goto fail;
-    if (!out->name) {
+        err = get_string(doc, "displayName", "displayName", &out->spec.display_name, e);
+    if (!err && !out->name)
         err = fail_field(e, "invalid", "name", sp_fail(SP_E_INVALID, "name: is required"));
-        goto fail;
-    }
-    err = sp_api_name_check(out->name, e);
-    if (err)
-        goto fail;
-    if (!out->engine) {
+    if (!err)
+        err = sp_api_name_check(out->name, e);
+    if (!err && !out->spec.engine)
         err = fail_field(e, "invalid", "engine", sp_fail(SP_E_INVALID, "engine: is required"));
-        goto fail;
-    }
-    eng = engines ? sp_engines_find(engines, out->engine) : NULL;
-    if (!eng) {
-        struct sp_buf b = SP_BUF_INIT;
-        for (size_t i = 0; engines && i < engines->n; i++)
-            sp_buf_addf(&b, "%s%s", i ? ", " : "", engines->v[i].name);
-        err = fail_field(e, "invalid", "engine",
-                         sp_fail(SP_E_INVALID, "engine: must be one of %s",
-                                 b.data ? b.data : "(none configured)"));
-        sp_buf_release(&b);
-        goto fail;
-    }
-    if (out->display_name && !*out->display_name) { /* "" means no display name */
-        free(out->display_name);
-        out->display_name = NULL;
-    }
-    if (out->display_name &&
-        (utf8_chars(out->display_name) > SP_DISPLAY_NAME_MAX || has_control(out->display_name))) {
-        err = fail_field(e, "invalid", "displayName",
-                         sp_fail(SP_E_INVALID,
-                                 "displayName: at most %d characters, no control characters",
-                                 SP_DISPLAY_NAME_MAX));
-        goto fail;
-    }
-    plan = json_object_get(doc, "plan");
-    if (plan) {
+    if (!err)
+        err = find_engine(engines, out->spec.engine, &eng, e);
+    if (!err)
+        err = check_display_name(&out->spec.display_name, e);
+    if (!err && (plan = json_object_get(doc, "plan")))
         err = parse_plan(plan, eng, out, e);
-        if (err)
-            goto fail;
-    } else {
-        out->size = sp_strdup("small");
-    }
+    else if (!err)
+        out->spec.size = sp_strdup("small");
     json_decref(doc);
-    return SP_OK;
-fail:
-    json_decref(doc);
-    sp_create_req_release(out);
+    if (err)
+        sp_create_req_release(out);
     return err;
 }
 
 void sp_create_req_release(struct sp_create_req *r)
 {
     free(r->name);
-    free(r->engine);
-    free(r->display_name);
-    free(r->size);
-    free(r->cpu_request);
-    free(r->memory_request);
-    free(r->cpu_limit);
-    free(r->memory_limit);
-    free(r->storage);
+    sp_store_spec_release(&r->spec);
     memset(r, 0, sizeof(*r));
 }
 
@@ -416,46 +388,40 @@ json_t *sp_create_req_store(const struct sp_create_req *r, const char *owner)
 {
     json_t *spec = json_object(), *plan = json_object();
 
-    json_object_set_new(spec, "engine", json_string(r->engine));
+    json_object_set_new(spec, "engine", json_string(r->spec.engine));
     json_object_set_new(spec, "owner", json_string(owner));
-    set_opt(spec, "displayName", r->display_name);
-    json_object_set_new(plan, "size", json_string(r->size ? r->size : "small"));
-    if (r->cpu_request || r->memory_request) {
+    set_opt(spec, "displayName", r->spec.display_name);
+    json_object_set_new(plan, "size", json_string(r->spec.size ? r->spec.size : "small"));
+    if (r->spec.cpu_request || r->spec.memory_request) {
         json_t *o = json_object();
-        set_opt(o, "cpu", r->cpu_request);
-        set_opt(o, "memory", r->memory_request);
+        set_opt(o, "cpu", r->spec.cpu_request);
+        set_opt(o, "memory", r->spec.memory_request);
         json_object_set_new(plan, "requests", o);
     }
-    if (r->cpu_limit || r->memory_limit) {
+    if (r->spec.cpu_limit || r->spec.memory_limit) {
         json_t *o = json_object();
-        set_opt(o, "cpu", r->cpu_limit);
-        set_opt(o, "memory", r->memory_limit);
+        set_opt(o, "cpu", r->spec.cpu_limit);
+        set_opt(o, "memory", r->spec.memory_limit);
         json_object_set_new(plan, "limits", o);
     }
-    set_opt(plan, "storage", r->storage);
+    set_opt(plan, "storage", r->spec.storage);
     json_object_set_new(spec, "plan", plan);
     return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:o}", "apiVersion", SP_API_VERSION, "kind",
                      "Store", "metadata", "name", r->name, "labels", "app.kubernetes.io/managed-by",
                      SP_MANAGED_BY, "spec", spec);
 }
 
-static bool same(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 bool sp_create_req_matches(const struct sp_create_req *r, const char *owner, const json_t *obj)
 {
     struct sp_store s;
+    struct sp_store_spec want;
     bool eq;
 
     if (sp_store_from_json(obj, &s) != SP_OK)
         return false;
-    eq = same(s.name, r->name) && same(s.spec.owner, owner) && same(s.spec.engine, r->engine) &&
-         same(s.spec.display_name, r->display_name) && same(s.spec.size, r->size) &&
-         same(s.spec.cpu_request, r->cpu_request) &&
-         same(s.spec.memory_request, r->memory_request) && same(s.spec.cpu_limit, r->cpu_limit) &&
-         same(s.spec.memory_limit, r->memory_limit) && same(s.spec.storage, r->storage);
+    want = r->spec;
+    want.owner = (char *)owner; /* compared, never freed */
+    eq = s.name && r->name && strcmp(s.name, r->name) == 0 && sp_store_spec_equal(&s.spec, &want);
     sp_store_release(&s);
     return eq;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "store.h"
 #include "err.h"
 
 #define SP_REQ_MAX_DEPTH    8    /* nesting of objects and arrays in a body */
@@ -36,14 +37,9 @@ struct sp_req_error {
 /* A validated create request; every string owned (sp_create_req_release()). */
 struct sp_create_req {
     char *name;
-    char *engine;
-    char *display_name; /* NULL when not given */
-    char *size;         /* "small" when not given */
-    char *cpu_request;  /* NULL when not given, and so on */
-    char *memory_request;
-    char *cpu_limit;
-    char *memory_limit;
-    char *storage;
+    /* the Store's spec as asked; spec.owner is NULL (the API sets the caller),
+     * spec.size "small" when not given */
+    struct sp_store_spec spec;
 };
 
 /*
@@ -94,10 +90,5 @@ struct sp_path {
  * segments, an empty, "." or ".." segment, or a control character.
  */
 SP_MUST enum sp_err sp_path_split(const char *path, struct sp_path *out);
-
-/* True for a Kubernetes CPU quantity as the CRD accepts it ("500m", "2"). */
-bool sp_cpu_quantity_ok(const char *s);
-/* True for a memory or storage quantity as the CRD accepts it ("512Mi", "1G"). */
-bool sp_mem_quantity_ok(const char *s);
 
 #endif

@@ -52,11 +52,42 @@ const char *sp_cond_name(enum sp_cond c)
     return (unsigned)c < SP_COND_COUNT ? cond_names[c] : "";
 }
 
-void sp_set_str(char **dst, const char *src)
+void sp_store_spec_release(struct sp_store_spec *spec)
 {
-    char *copy = sp_strdup(src);
-    free(*dst);
-    *dst = copy;
+    free(spec->engine);
+    free(spec->owner);
+    free(spec->display_name);
+    free(spec->size);
+    free(spec->cpu_request);
+    free(spec->memory_request);
+    free(spec->cpu_limit);
+    free(spec->memory_limit);
+    free(spec->storage);
+    memset(spec, 0, sizeof(*spec));
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool sp_store_spec_equal(const struct sp_store_spec *a, const struct sp_store_spec *b)
+{
+    return same(a->engine, b->engine) && same(a->owner, b->owner) &&
+           same(a->display_name, b->display_name) && same(a->size, b->size) &&
+           same(a->cpu_request, b->cpu_request) && same(a->memory_request, b->memory_request) &&
+           same(a->cpu_limit, b->cpu_limit) && same(a->memory_limit, b->memory_limit) &&
+           same(a->storage, b->storage);
+}
+
+char *sp_store_namespace(const char *name)
+{
+    return sp_asprintf("store-%s", name);
+}
+
+char *sp_store_secret_name(const char *name)
+{
+    return sp_asprintf("store-%s-credentials", name);
 }
 
 static char *dup_path(const json_t *o, const char *a, const char *b, const char *c)
@@ -165,15 +196,7 @@ void sp_store_release(struct sp_store *s)
     free(s->uid);
     free(s->resource_version);
     free(s->retry);
-    free(s->spec.engine);
-    free(s->spec.owner);
-    free(s->spec.display_name);
-    free(s->spec.size);
-    free(s->spec.cpu_request);
-    free(s->spec.memory_request);
-    free(s->spec.cpu_limit);
-    free(s->spec.memory_limit);
-    free(s->spec.storage);
+    sp_store_spec_release(&s->spec);
     free(s->status.message);
     free(s->status.reason);
     free(s->status.url);
@@ -271,30 +294,35 @@ enum sp_err sp_store_validate_name(const char *name)
     return SP_OK;
 }
 
-bool sp_quantity_valid(const char *q)
+/* digits, optionally "." digits: the end of the number, or NULL */
+static const char *number(const char *s)
 {
-    static const char *const suffixes[] = {"",   "m",  "k",  "M",  "G",  "T",  "P", "E",
-                                           "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", NULL};
-    const char *p = q;
-    bool digits = false;
-
-    if (!q)
-        return false;
-    while (*p >= '0' && *p <= '9') {
+    const char *p = s;
+    while (*p >= '0' && *p <= '9')
         p++;
-        digits = true;
-    }
+    if (p == s)
+        return NULL;
     if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9') {
+        const char *q = ++p;
+        while (*p >= '0' && *p <= '9')
             p++;
-            digits = true;
-        }
+        if (p == q)
+            return NULL;
     }
-    if (!digits)
+    return p;
+}
+
+bool sp_quantity_ok(enum sp_quantity kind, const char *s)
+{
+    static const char *const cpu[] = {"", "m", NULL};
+    static const char *const bytes[] = {"", "Ki", "Mi", "Gi", "Ti", "k", "M", "G", "T", NULL};
+    const char *const *suffix = kind == SP_QUANTITY_CPU ? cpu : bytes;
+    const char *p = s ? number(s) : NULL;
+
+    if (!p)
         return false;
-    for (int i = 0; suffixes[i]; i++)
-        if (strcmp(p, suffixes[i]) == 0)
+    for (int i = 0; suffix[i]; i++)
+        if (strcmp(p, suffix[i]) == 0)
             return true;
     return false;
 }
@@ -304,12 +332,13 @@ enum sp_err sp_store_validate(const struct sp_store *s)
     enum sp_err err = sp_store_validate_name(s->name);
     const struct {
         const char *field, *value;
+        enum sp_quantity kind;
     } qs[] = {
-        {"spec.plan.requests.cpu", s->spec.cpu_request},
-        {"spec.plan.requests.memory", s->spec.memory_request},
-        {"spec.plan.limits.cpu", s->spec.cpu_limit},
-        {"spec.plan.limits.memory", s->spec.memory_limit},
-        {"spec.plan.storage", s->spec.storage},
+        {"spec.plan.requests.cpu", s->spec.cpu_request, SP_QUANTITY_CPU},
+        {"spec.plan.requests.memory", s->spec.memory_request, SP_QUANTITY_BYTES},
+        {"spec.plan.limits.cpu", s->spec.cpu_limit, SP_QUANTITY_CPU},
+        {"spec.plan.limits.memory", s->spec.memory_limit, SP_QUANTITY_BYTES},
+        {"spec.plan.storage", s->spec.storage, SP_QUANTITY_BYTES},
     };
 
     if (err)
@@ -319,7 +348,7 @@ enum sp_err sp_store_validate(const struct sp_store *s)
     if (!s->spec.owner)
         return sp_fail(SP_E_INVALID, "spec.owner: must be set");
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-        if (qs[i].value && !sp_quantity_valid(qs[i].value))
+        if (qs[i].value && !sp_quantity_ok(qs[i].kind, qs[i].value))
             return sp_fail(SP_E_INVALID, "%s: '%s' is not a quantity such as 500m or 1Gi",
                            qs[i].field, qs[i].value);
     return SP_OK;

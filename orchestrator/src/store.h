@@ -14,17 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crd.h"
 #include "err.h"
+#include "util.h"
 
-#define SP_GROUP            "storeplatform.dev"
-#define SP_VERSION          "v1alpha1"
-#define SP_API_VERSION      SP_GROUP "/" SP_VERSION
-#define SP_STORES_PATH      "/apis/" SP_API_VERSION "/stores"
-#define SP_FINALIZER        SP_GROUP "/cleanup"
-#define SP_RETRY_ANNOTATION SP_GROUP "/retry"
-#define SP_MANAGED_BY       "store-platform"
-/* Stores with this label belong to the orchestrators started with that --controller-class. */
-#define SP_CLASS_LABEL SP_GROUP "/controller-class"
 /* store-<name> must stay a valid release name (53) with room for the chart's suffixes
  * ("-mariadb-0", StatefulSet revision hashes) inside 63-character labels. */
 #define SP_NAME_MAX     30
@@ -63,6 +56,27 @@ struct sp_activity {
     char *message;
 };
 
+/*
+ * A Store's spec: what its owner asked for. The one struct for it, read
+ * from a Store object (sp_store_from_json) and parsed from an API create
+ * request (request.h); every string owned, freed by sp_store_spec_release().
+ */
+struct sp_store_spec {
+    char *engine;
+    char *owner;
+    char *display_name;   /* or NULL */
+    char *size;           /* plan.size, default "small" */
+    char *cpu_request;    /* plan.requests.cpu, or NULL */
+    char *memory_request; /* plan.requests.memory, or NULL */
+    char *cpu_limit;      /* plan.limits.cpu, or NULL */
+    char *memory_limit;   /* plan.limits.memory, or NULL */
+    char *storage;        /* plan.storage, or NULL */
+};
+
+void sp_store_spec_release(struct sp_store_spec *spec);
+/* Whether a and b ask for the same store (every field, NULLs equal). */
+bool sp_store_spec_equal(const struct sp_store_spec *a, const struct sp_store_spec *b);
+
 struct sp_store {
     char *name;
     char *uid;
@@ -73,17 +87,7 @@ struct sp_store {
     bool has_finalizer; /* SP_FINALIZER is in metadata.finalizers */
     char *retry;        /* the SP_RETRY_ANNOTATION value, or NULL */
 
-    struct {
-        char *engine;
-        char *owner;
-        char *display_name;
-        char *size;           /* plan.size, default "small" */
-        char *cpu_request;    /* plan.requests.cpu, or NULL */
-        char *memory_request; /* plan.requests.memory, or NULL */
-        char *cpu_limit;      /* plan.limits.cpu, or NULL */
-        char *memory_limit;   /* plan.limits.memory, or NULL */
-        char *storage;        /* plan.storage, or NULL */
-    } spec;
+    struct sp_store_spec spec;
 
     struct {
         enum sp_phase phase;
@@ -120,8 +124,15 @@ json_t *sp_store_status_json(const struct sp_store *s);
 SP_MUST enum sp_err sp_store_validate_name(const char *name);
 /* Checks name and spec; the message names the field and the rule. */
 SP_MUST enum sp_err sp_store_validate(const struct sp_store *s);
-/* True for a Kubernetes quantity such as "250m", "1", "1.5Gi". */
-bool sp_quantity_valid(const char *q);
+/* What a quantity measures: CPU ("500m", "2") or bytes ("512Mi", "1G", "10Gi"). */
+enum sp_quantity { SP_QUANTITY_CPU, SP_QUANTITY_BYTES };
+/*
+ * The one quantity validator: true when s is a quantity of that kind as the
+ * Store CRD's patterns accept it (digits, optionally "." digits, then "m"
+ * for CPU, or one of Ki Mi Gi Ti k M G T for bytes). No length limit: the
+ * API adds its own.
+ */
+bool sp_quantity_ok(enum sp_quantity kind, const char *s);
 
 const char *sp_phase_name(enum sp_phase p);
 enum sp_phase sp_phase_parse(const char *s);
@@ -146,7 +157,9 @@ void sp_store_reset_conds(struct sp_store *s);
 /* Appends to the activity log, dropping the oldest entry when full. */
 void sp_store_add_activity(struct sp_store *s, int64_t now_ms, const char *message);
 
-/* Sets *dst to a copy of src (either may be NULL), freeing the old value. */
-void sp_set_str(char **dst, const char *src);
+/* The namespace and helm release of store name: "store-<name>" (caller frees). */
+char *sp_store_namespace(const char *name);
+/* The name of store name's credentials Secret: "store-<name>-credentials" (caller frees). */
+char *sp_store_secret_name(const char *name);
 
 #endif

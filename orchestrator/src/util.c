@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,4 +343,63 @@ bool sp_dns_label(const char *s)
             return false;
     }
     return true;
+}
+
+void sp_set_str(char **dst, const char *src)
+{
+    char *copy = sp_strdup(src);
+    free(*dst);
+    *dst = copy;
+}
+
+char *sp_label_value(const char *s)
+{
+    char *v = sp_calloc(64, 1);
+    size_t n = 0;
+    for (const char *p = s ? s : ""; *p && n < 63; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        v[n++] = ok ? c : '_';
+    }
+    while (n && !((v[n - 1] >= 'a' && v[n - 1] <= 'z') || (v[n - 1] >= 'A' && v[n - 1] <= 'Z') ||
+                  (v[n - 1] >= '0' && v[n - 1] <= '9')))
+        v[--n] = '\0';
+    while (v[0] && !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z') ||
+                     (v[0] >= '0' && v[0] <= '9')))
+        memmove(v, v + 1, strlen(v));
+    return v;
+}
+
+enum sp_err sp_base64_decode(const char *in, struct sp_buf *out)
+{
+    size_t n = strlen(in), k = 0;
+    char *clean = sp_malloc(n + 1);
+    unsigned char *bin;
+    int r, pad = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ' && in[i] != '\t')
+            clean[k++] = in[i];
+    clean[k] = '\0';
+    if (k % 4 != 0) {
+        free(clean);
+        return sp_fail(SP_E_INVALID, "base64 data has a length of %zu, not a multiple of 4", k);
+    }
+    bin = sp_malloc(k / 4 * 3 + 1);
+    r = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)k);
+    if (r < 0) {
+        free(clean);
+        free(bin);
+        return sp_fail(SP_E_INVALID, "invalid base64 data");
+    }
+    /* EVP_DecodeBlock counts the padding as zero bytes */
+    if (k >= 1 && clean[k - 1] == '=')
+        pad++;
+    if (k >= 2 && clean[k - 2] == '=')
+        pad++;
+    sp_buf_add(out, bin, (size_t)r - (size_t)pad);
+    free(clean);
+    free(bin);
+    return SP_OK;
 }

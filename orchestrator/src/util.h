@@ -71,4 +71,17 @@ SP_MUST enum sp_err sp_read_file(const char *path, struct sp_buf *out);
 /* Returns true when s is a DNS-1123 label (a-z0-9 and '-', alnum at both ends). */
 bool sp_dns_label(const char *s);
 
+/*
+ * A Kubernetes label value made of any string (an owner, a chart version):
+ * at most 63 of [A-Za-z0-9._-], others replaced by '_', alphanumeric at
+ * both ends; s NULL gives "". Caller frees.
+ */
+char *sp_label_value(const char *s);
+
+/* Decodes standard base64 (whitespace ignored) and appends the bytes to out (NUL-terminated). */
+SP_MUST enum sp_err sp_base64_decode(const char *in, struct sp_buf *out);
+
+/* Sets *dst to a copy of src (either may be NULL), freeing the old value. */
+void sp_set_str(char **dst, const char *src);
+
 #endif

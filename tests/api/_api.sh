@@ -15,7 +15,7 @@
 # Tokens: $ALICE (admin), $BOB and $CAROL (users).
 
 # shellcheck disable=SC2154 # root comes from tests/lib.sh
-orch_bin="$root/orchestrator/build/orchestrator"
+orch_bin="${SP_TEST_ORCHESTRATOR:-$root/orchestrator/build/orchestrator}"
 t_tmp=$(mktemp -d /tmp/sp-api-XXXXXX)
 t_run="a$RANDOM$RANDOM"
 t_pid=""
@@ -54,21 +54,16 @@ api_start() {
 			  renewTime: "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)"
 		YAML
 	fi
-	"$orch_bin" \
-		--engines-file="$root/charts/engines.yaml" \
+	orch_launch "$t_tmp/stdout.log" "$t_tmp/stderr.log" \
 		--chart-dir="$root/tests/fixtures/charts" \
-		--helm="$(command -v helm)" \
-		--tmpdir="$t_tmp" \
-		--no-storefront-check \
-		--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
 		--leader-elect-namespace=default --leader-elect-lease="$t_lease" \
 		--leader-elect-identity="api-$t_run" \
 		--lease-duration=4s --lease-renew-deadline=3s --lease-retry=500ms \
 		--listen=127.0.0.1:0 --tokens-file="$t_tmp/tokens" \
 		--audit-file="$t_tmp/audit.log" \
 		--controller-class="api-$t_run" \
-		"$@" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
-	t_pid=$!
+		"$@"
+	t_pid=$ORCH_PID
 	API_PORT=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 	API="http://127.0.0.1:$API_PORT"
 	wait_for 10 curl -sf "$API/readyz" >/dev/null
@@ -117,26 +112,17 @@ header() { grep -i "^$1:" "$t_tmp/headers" | head -n1 | cut -d' ' -f2- | tr -d '
 store_gone() { ! kubectl get store "$1" >/dev/null 2>&1; }
 
 t_cleanup() {
-	local s
-	while read -r s; do
-		[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	local stores
+	mapfile -t stores <"$t_tmp/stores"
 	# with a controller running, let it remove its releases and namespaces
-	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null && [ -s "$t_tmp/stores" ]; then
-		while read -r s; do
-			[ -n "$s" ] && wait_for 60 store_gone "$s" >/dev/null 2>&1
-		done <"$t_tmp/stores"
+	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null; then
+		stores_delete_wait 60 "${stores[@]}"
 	fi
 	if [ -n "$t_pid" ]; then
 		kill -TERM "$t_pid" 2>/dev/null
 		wait "$t_pid" 2>/dev/null
 	fi
-	while read -r s; do
-		[ -n "$s" ] || continue
-		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	stores_forget "${stores[@]}"
 	kubectl delete lease -n default "$t_lease" --ignore-not-found >/dev/null 2>&1
 	if [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		echo "# logs kept in $t_tmp"

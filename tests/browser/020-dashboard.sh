@@ -21,24 +21,15 @@ t_pid=""
 : >"$t_tmp/stores"
 
 t_cleanup() {
-	local s
+	local stores
+	mapfile -t stores <"$t_tmp/stores"
 	if [ -n "$t_pid" ] && kill -0 "$t_pid" 2>/dev/null; then
 		# the orchestrator still runs: let it remove what the stores made
-		while read -r s; do
-			[ -n "$s" ] && kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		done <"$t_tmp/stores"
-		while read -r s; do
-			[ -n "$s" ] && wait_for 60 bash -c "! kubectl get store $s >/dev/null 2>&1" >/dev/null 2>&1
-		done <"$t_tmp/stores"
+		stores_delete_wait 60 "${stores[@]}"
 		kill -TERM "$t_pid" 2>/dev/null
 		wait "$t_pid" 2>/dev/null
 	fi
-	while read -r s; do
-		[ -n "$s" ] || continue
-		kubectl patch store "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
-		kubectl delete store "$s" --wait=false --ignore-not-found >/dev/null 2>&1
-		kubectl delete namespace "store-$s" --wait=false --ignore-not-found >/dev/null 2>&1
-	done <"$t_tmp/stores"
+	stores_forget "${stores[@]}"
 	if [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		echo "# logs kept in $t_tmp"
 	else
@@ -94,21 +85,16 @@ if [ -n "$js" ] && grep -qF "$js" "$orch_bin" 2>/dev/null; then
 fi
 echo "# dashboard: $mode"
 max_stores=3
-"$orch_bin" \
-	--engines-file="$root/charts/engines.yaml" \
+orch_launch "$t_tmp/stdout.log" "$t_tmp/stderr.log" \
 	--chart-dir="$root/tests/fixtures/charts" \
-	--helm="$(command -v helm)" \
-	--tmpdir="$t_tmp" \
-	--no-storefront-check \
 	--no-leader-elect \
 	--controller-class="ui-$$" \
-	--poll-interval=500ms --resync=10s --backoff=500ms --backoff-max=5s \
 	--provision-timeout=15s \
 	--listen=127.0.0.1:0 --tokens-file="$t_tmp/tokens" \
 	--max-stores-per-user=$max_stores --rate-user=5 --rate-ip=50 --rate-burst=20 \
 	--sse-heartbeat=5s \
-	"${dash_flags[@]}" >"$t_tmp/stdout.log" 2>"$t_tmp/stderr.log" &
-t_pid=$!
+	"${dash_flags[@]}"
+t_pid=$ORCH_PID
 port=$(orch_port "$t_tmp/stderr.log" "$t_pid")
 if [ -z "$port" ]; then
 	echo "not ok - the orchestrator starts and listens"

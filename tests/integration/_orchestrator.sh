@@ -21,8 +21,9 @@
 # reconcile each other's Stores.
 # SP_TEST_ORCHESTRATOR=path runs another build (e.g. orchestrator/build/asan/orchestrator).
 # SP_TEST_CHART=fixture|real picks the chart behind the woocommerce engine: the minimal
-# tests/fixtures/charts/store or the real charts/store. Default: real when it passes
-# `helm lint --strict`, else the fixture.
+# tests/fixtures/charts/store or the real charts/store (the default). The real chart must
+# pass `helm lint --strict` first: when it does not, that is a "not ok" and the suite stops,
+# rather than quietly testing the fixture in its place.
 
 # shellcheck disable=SC2154 # root comes from tests/lib.sh
 orch_bin="${SP_TEST_ORCHESTRATOR:-$root/orchestrator/build/orchestrator}"
@@ -39,15 +40,15 @@ t_pids=()
 
 orch_prepare "$orch_bin"
 
-case "${SP_TEST_CHART:-auto}" in
+case "${SP_TEST_CHART:-real}" in
 fixture) chart_dir="$root/tests/fixtures/charts" ;;
-real) chart_dir="$root/charts" ;;
 *)
-	if helm lint --strict "$root/charts/store" --set storeName=lint,host=lint.localtest.me >/dev/null 2>&1; then
-		chart_dir="$root/charts"
-	else
-		chart_dir="$root/tests/fixtures/charts"
-	fi
+	chart_dir="$root/charts"
+	check "the store chart passes helm lint --strict" \
+		helm lint --strict "$chart_dir/store" --set storeName=lint,host=lint.localtest.me || {
+		rm -rf "$t_tmp"
+		exit 1
+	}
 	;;
 esac
 echo "# chart: $chart_dir/store"
@@ -70,15 +71,8 @@ fi
 orch_start() {
 	local name=$1
 	shift
-	"$orch_bin" \
-		--engines-file="$root/charts/engines.yaml" \
+	orch_launch "$t_tmp/$name.metrics" "$t_tmp/$name.log" \
 		--chart-dir="$chart_dir" \
-		--helm="$(command -v helm)" \
-		--tmpdir="$t_tmp" \
-		--no-storefront-check \
-		--poll-interval=500ms \
-		--resync=10s \
-		--backoff=500ms --backoff-max=5s \
 		--leader-elect-namespace="$t_lease_ns" \
 		--leader-elect-lease="$t_lease" \
 		--leader-elect-identity="$name" \
@@ -87,8 +81,7 @@ orch_start() {
 		--controller-class="test-$t_run" \
 		--listen=127.0.0.1:0 \
 		"${t_cred_flags[@]}" \
-		"$@" >"$t_tmp/$name.metrics" 2>"$t_tmp/$name.log" &
-	ORCH_PID=$!
+		"$@"
 	t_pids+=("$ORCH_PID")
 }
 
@@ -132,14 +125,11 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # Everything this test created goes, even when it failed half-way.
 t_cleanup() {
-	local pid s ns log
+	local pid log stores
 	for pid in "${t_pids[@]}"; do orch_kill "$pid"; done
-	for s in $(kubectl get stores -l "storeplatform.dev/test-run=$t_run" -o name 2>/dev/null); do
-		kubectl patch "$s" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
-		kubectl delete "$s" --wait=false >/dev/null 2>&1 || true
-		ns="store-${s#*/}"
-		kubectl delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
-	done
+	read -ra stores <<<"$(kubectl get stores -l "storeplatform.dev/test-run=$t_run" \
+		-o jsonpath='{.items[*].metadata.name}' 2>/dev/null)"
+	stores_forget "${stores[@]}"
 	[ "$t_lease_ns" = default ] && kubectl delete lease -n default "$t_lease" --ignore-not-found >/dev/null 2>&1
 	if [ "$t_orch_failed" -ne 0 ] || [ -n "${SP_TEST_KEEP_LOGS:-}" ]; then
 		for log in "$t_tmp"/*.log; do

@@ -1,4 +1,4 @@
-/* SSE framing and the event hub, HTTP metrics in Prometheus text, the store view, audit, listen. */
+/* SSE framing and the event hub, the store view and list answers, audit, dashboard types. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include "api.h"
+#include "api_events.h"
+#include "dashboard.h"
 #include "metrics.h"
 
 static void sse_frames_split_lines(void **state)
@@ -125,61 +127,6 @@ static void hub_keeps_rendered_events(void **state)
     json_decref(obj);
 }
 
-/* A small strict reader of the exposition format: every line a comment or a sample. */
-static void check_exposition(const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        char line[1024];
-        size_t n;
-        assert_non_null(nl); /* every line ends with \n */
-        n = (size_t)(nl - p);
-        assert_true(n < sizeof(line));
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (line[0] == '#') {
-            assert_true(strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0);
-        } else {
-            char *sp = strrchr(line, ' ');
-            char *end;
-            assert_non_null(sp);
-            strtod(sp + 1, &end);
-            assert_true(*end == '\0' || strcmp(sp + 1, "+Inf") == 0);
-            for (char *c = line; c < sp && *c != '{'; c++)
-                assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
-                            *c == ':');
-        }
-        p = nl + 1;
-    }
-}
-
-static void http_metrics_render_as_prometheus_text(void **state)
-{
-    struct sp_buf out = SP_BUF_INIT;
-    (void)state;
-    sp_http_observe("/api/v1/stores", "GET", 200, 0.003);
-    sp_http_observe("/api/v1/stores", "GET", 200, 0.2);
-    sp_http_observe("/api/v1/stores", "BREW", 405, 0.0001);
-    sp_http_observe("/api/v1/events", "GET", 200, -1); /* a stream: counted, not timed */
-    sp_metrics_render(&out);
-    check_exposition(out.data);
-    assert_non_null(strstr(out.data, "# TYPE storeplatform_http_requests_total counter\n"));
-    assert_non_null(strstr(out.data, "storeplatform_http_requests_total{route=\"/api/v1/stores\","
-                                     "method=\"GET\",code=\"200\"} 2\n"));
-    assert_non_null(strstr(out.data, "method=\"other\",code=\"405\"} 1\n"));
-    assert_non_null(strstr(out.data, "# TYPE storeplatform_http_request_duration_seconds "
-                                     "histogram\n"));
-    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_bucket{route="
-                                     "\"/api/v1/stores\",code=\"200\",le=\"0.005\"} 1\n"));
-    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_bucket{route="
-                                     "\"/api/v1/stores\",code=\"200\",le=\"+Inf\"} 2\n"));
-    assert_non_null(strstr(out.data, "storeplatform_http_request_duration_seconds_count{route="
-                                     "\"/api/v1/stores\",code=\"200\"} 2\n"));
-    assert_null(strstr(out.data, "duration_seconds_count{route=\"/api/v1/events\""));
-    sp_buf_release(&out);
-}
-
 static void audit_ring_is_bounded_and_filtered(void **state)
 {
     struct sp_audit *a;
@@ -213,21 +160,12 @@ static void audit_ring_is_bounded_and_filtered(void **state)
     assert_string_equal(sp_audit_result(503), "error");
 }
 
-static void parses_listen_addresses(void **state)
+static void dashboard_types_by_extension(void **state)
 {
-    struct sockaddr_storage ss;
-    unsigned len;
     (void)state;
-    assert_int_equal(sp_http_parse_listen(":8080", &ss, &len), SP_OK);
-    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
-    assert_int_equal(sp_http_parse_listen("127.0.0.1:0", &ss, &len), SP_OK);
-    assert_int_equal(sp_http_parse_listen("[::1]:18080", &ss, &len), SP_OK);
-    assert_int_equal(ss.ss_family, AF_INET6);
-    assert_int_equal(sp_http_parse_listen("8080", &ss, &len), SP_E_INVALID);
-    assert_int_equal(sp_http_parse_listen("host:99999", &ss, &len), SP_E_INVALID);
-    assert_int_equal(sp_http_parse_listen("example.com:80", &ss, &len), SP_E_INVALID);
-    assert_string_equal(sp_http_mime("a/b.JS"), "text/javascript; charset=utf-8");
-    assert_string_equal(sp_http_mime("noext"), "application/octet-stream");
+    assert_string_equal(sp_dashboard_mime("a/b.JS"), "text/javascript; charset=utf-8");
+    assert_string_equal(sp_dashboard_mime("index.html"), "text/html; charset=utf-8");
+    assert_string_equal(sp_dashboard_mime("noext"), "application/octet-stream");
 }
 
 int main(void)
@@ -237,9 +175,8 @@ int main(void)
         cmocka_unit_test(view_shows_what_clients_need),
         cmocka_unit_test(views_render_once_per_version),
         cmocka_unit_test(hub_keeps_rendered_events),
-        cmocka_unit_test(http_metrics_render_as_prometheus_text),
         cmocka_unit_test(audit_ring_is_bounded_and_filtered),
-        cmocka_unit_test(parses_listen_addresses),
+        cmocka_unit_test(dashboard_types_by_extension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,22 +99,36 @@ static void lists_are_bounded(void **state)
     sp_api_views_free(vs);
 }
 
+/* Eight threads get and put under invalidations. cmocka's asserts are for the main
+ * thread, so each thread counts what it saw and the test asserts on the counts: a kept
+ * answer is always the one put for that key, whole, and the cache did serve hits. */
 static struct sp_api_views *shared;
+struct hammer_count {
+    long id;
+    long hits, misses, wrong;
+};
+
 static void *hammer(void *arg)
 {
-    long id = (long)arg;
+    struct hammer_count *c = arg;
     char name[16];
     for (int i = 0; i < 20000; i++) {
         struct sp_api_list_key k = {.user = name};
         struct sp_http_body *b;
         uint64_t g;
-        snprintf(name, sizeof(name), "u%d", (int)((i + id) % 40));
+        snprintf(name, sizeof(name), "u%d", (int)((i + c->id) % 40));
         b = sp_api_views_list_get(shared, &k, &g);
-        if (!b)
+        if (!b) {
+            c->misses++;
             sp_api_views_list_put(shared, &k, g, body(name));
-        else
+        } else {
+            c->hits++;
+            if (sp_http_body_len(b) != strlen(name) ||
+                memcmp(sp_http_body_data(b), name, strlen(name)) != 0)
+                c->wrong++;
             sp_http_body_unref(b);
-        if (id == 0 && i % 100 == 0)
+        }
+        if (c->id == 0 && i % 100 == 0)
             sp_api_views_invalidate(shared);
     }
     return NULL;
@@ -123,12 +137,33 @@ static void *hammer(void *arg)
 static void lists_concurrent(void **state)
 {
     pthread_t t[8];
+    struct hammer_count c[8];
+    long hits = 0, misses = 0;
+    struct sp_http_body *b;
+    uint64_t g;
     (void)state;
     shared = sp_api_views_new();
-    for (long i = 0; i < 8; i++)
-        pthread_create(&t[i], NULL, hammer, (void *)i);
-    for (int i = 0; i < 8; i++)
-        pthread_join(t[i], NULL);
+    for (long i = 0; i < 8; i++) {
+        c[i] = (struct hammer_count){.id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, &c[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(c[i].wrong, 0);
+        hits += c[i].hits;
+        misses += c[i].misses;
+    }
+    assert_int_equal(hits + misses, 8 * 20000);
+    assert_true(hits > 0);   /* it kept answers while others read and wrote */
+    assert_true(misses > 0); /* and the invalidations were seen */
+    assert_true(sp_api_views_list_count(shared) <= 32);
+    /* still consistent afterwards */
+    (void)sp_api_views_list_get(shared, &(struct sp_api_list_key){.user = "after"}, &g);
+    sp_api_views_list_put(shared, &(struct sp_api_list_key){.user = "after"}, g, body("after"));
+    b = sp_api_views_list_get(shared, &(struct sp_api_list_key){.user = "after"}, &g);
+    assert_non_null(b);
+    assert_string_equal(sp_http_body_data(b), "after");
+    sp_http_body_unref(b);
     sp_api_views_free(shared);
 }
 

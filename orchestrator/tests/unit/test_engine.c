@@ -73,7 +73,6 @@ static void assembles_values_from_plan_and_environment(void **state)
 {
     struct sp_engines e;
     const struct sp_engine *w;
-    const char *plan[5] = {"300m", NULL, NULL, "1Gi", NULL};
     json_t *vars, *values;
     char *text;
     (void)state;
@@ -82,7 +81,10 @@ static void assembles_values_from_plan_and_environment(void **state)
     assert_non_null(w);
     assert_null(sp_engines_find(&e, "medusa"));
     assert_string_equal(w->chart, "/charts/store");
-    vars = sp_reconcile_vars(&cfg, "shop", "alice", NULL, "medium", plan);
+    vars = sp_reconcile_vars(
+        &cfg, "shop",
+        &(struct sp_store_spec){
+            .owner = "alice", .size = "medium", .cpu_request = "300m", .memory_limit = "1Gi"});
     assert_int_equal(sp_engine_values(w, vars, &values), SP_OK);
     assert_string_equal(json_string_value(json_object_get(values, "storeName")), "shop");
     assert_string_equal(json_string_value(json_object_get(values, "host")), "shop.shops.example");
@@ -107,7 +109,9 @@ static void assembles_values_from_plan_and_environment(void **state)
     json_decref(values);
     json_decref(vars);
 
-    vars = sp_reconcile_vars(&cfg, "shop", "alice", "My Shop", "huge", NULL);
+    vars = sp_reconcile_vars(
+        &cfg, "shop",
+        &(struct sp_store_spec){.owner = "alice", .display_name = "My Shop", .size = "huge"});
     assert_int_equal(sp_engine_values(w, vars, &values), SP_E_INVALID);
     assert_non_null(strstr(sp_errmsg(), "'huge'"));
     json_decref(vars);
@@ -135,7 +139,7 @@ static void generates_secret_data(void **state)
     (void)state;
     load_real_table(&e);
     w = sp_engines_find(&e, "woocommerce");
-    vars = sp_reconcile_vars(&cfg, "shop", "alice", NULL, NULL, NULL);
+    vars = sp_reconcile_vars(&cfg, "shop", &(struct sp_store_spec){.owner = "alice"});
     assert_int_equal(sp_engine_secret_data(w, vars, &a), SP_OK);
     assert_int_equal(sp_engine_secret_data(w, vars, &b), SP_OK);
     assert_int_equal(json_object_size(a), 13);

@@ -149,20 +149,6 @@ static void loads_a_file_and_in_cluster_files(void **state)
     rmdir(dir);
 }
 
-static void decodes_base64(void **state)
-{
-    struct sp_buf b = SP_BUF_INIT;
-    (void)state;
-    assert_int_equal(sp_base64_decode("aGk=\n", &b), SP_OK);
-    assert_int_equal(b.len, 2);
-    assert_memory_equal(b.data, "hi", 2);
-    sp_buf_reset(&b);
-    assert_int_equal(sp_base64_decode("YQ==", &b), SP_OK);
-    assert_int_equal(b.len, 1);
-    assert_int_equal(sp_base64_decode("abc", &b), SP_E_INVALID);
-    sp_buf_release(&b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,7 +157,6 @@ int main(void)
         cmocka_unit_test(resolves_file_paths_against_base_dir),
         cmocka_unit_test(reports_errors_with_the_bad_value),
         cmocka_unit_test(loads_a_file_and_in_cluster_files),
-        cmocka_unit_test(decodes_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,13 +18,22 @@ static void collector(void *ud)
 static void renders_counters_gauges_histograms(void **state)
 {
     static const double b[] = {1, 5};
-    struct sp_metric *c = sp_metric_register("t_total", "A counter", SP_COUNTER, NULL, 0);
-    struct sp_metric *g = sp_metric_register("t_gauge", "A gauge", SP_GAUGE, NULL, 0);
-    struct sp_metric *h = sp_metric_register("t_seconds", "A histogram", SP_HISTOGRAM, b, 2);
+    static struct sp_metric_def cd = {.name = "t_total", .help = "A counter", .type = SP_COUNTER};
+    static struct sp_metric_def again = {.name = "t_total", .help = "again", .type = SP_COUNTER};
+    static struct sp_metric_def gd = {.name = "t_gauge", .help = "A gauge", .type = SP_GAUGE};
+    static struct sp_metric_def hd = {.name = "t_seconds",
+                                      .help = "A histogram",
+                                      .type = SP_HISTOGRAM,
+                                      .buckets = b,
+                                      .n_buckets = 2};
+    struct sp_metric *c = sp_metric(&cd);
+    struct sp_metric *g = sp_metric(&gd);
+    struct sp_metric *h = sp_metric(&hd);
     struct sp_buf out = SP_BUF_INIT;
     char l[128];
     (void)state;
-    assert_ptr_equal(c, sp_metric_register("t_total", "again", SP_COUNTER, NULL, 0));
+    assert_ptr_equal(c, sp_metric(&cd));    /* cached */
+    assert_ptr_equal(c, sp_metric(&again)); /* one family per name */
     sp_metric_labels(l, sizeof(l), "reason", "Time\"out", "x", "y", NULL);
     assert_string_equal(l, "reason=\"Time\\\"out\",x=\"y\"");
     sp_metric_add(c, l, 1);

@@ -1,5 +1,4 @@
-/* Child processes: output capture, exit codes, deadlines that kill the whole group; and the
- * helm driver's choice of error line. */
+/* Child processes: output capture, exit codes, deadlines that kill the whole group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/helm.c"
 #include "proc.h"
 
 static void captures_output_and_exit_code(void **state)
@@ -84,34 +82,6 @@ static void missing_program_is_an_error(void **state)
     sp_proc_result_release(&r);
 }
 
-static void helm_error_picks_the_error_line(void **state)
-{
-    struct sp_proc_result r;
-    char *msg;
-    (void)state;
-    memset(&r, 0, sizeof(r));
-    sp_buf_adds(&r.err, "walk.go:75: found symbolic link\nError: UPGRADE FAILED: template: "
-                        "store/templates/x.yaml:3: bad\nhelm.go:92: details\n");
-    msg = helm_error(&r);
-    assert_string_equal(msg, "UPGRADE FAILED: template: store/templates/x.yaml:3: bad");
-    free(msg);
-    sp_proc_result_release(&r);
-    msg = helm_error(&r);
-    assert_string_equal(msg, "helm failed without a message");
-    free(msg);
-}
-
-static void helm_upgrade_reports_helm_stderr(void **state)
-{
-    struct sp_helm h = {.bin = "sh", .home = "/tmp", .timeout_ms = 5000};
-    int64_t rev = 0;
-    (void)state;
-    /* "sh upgrade ..." fails: sh cannot open the file "upgrade" */
-    assert_int_equal(sp_helm_upgrade(&h, "r", "ns", "chart", NULL, &rev), SP_E_HELM);
-    assert_non_null(strstr(sp_errmsg(), "upgrade"));
-    assert_int_equal(rev, 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,8 +89,6 @@ int main(void)
         cmocka_unit_test(deadline_kills_the_process_group),
         cmocka_unit_test(cancel_flag_stops_the_child),
         cmocka_unit_test(missing_program_is_an_error),
-        cmocka_unit_test(helm_error_picks_the_error_line),
-        cmocka_unit_test(helm_upgrade_reports_helm_stderr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,7 @@ static void shutdown_wakes_blocked_workers(void **state)
     (void)state;
     pthread_create(&t, NULL, getter, q);
     sp_sleep_ms(50);
-    sp_queue_shutdown(q);
+    sp_queue_stop(q);
     pthread_join(t, &res);
     assert_null(res);
     sp_queue_add(q, "ignored");
@@ -167,7 +167,7 @@ static void four_workers_keep_names_exclusive(void **state)
     for (int r = 0; r < 200; r++)
         sp_queue_add(s.q, names[r % 8]);
     sp_sleep_ms(300);
-    sp_queue_shutdown(s.q);
+    sp_queue_stop(s.q);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(s.max_active, 1);

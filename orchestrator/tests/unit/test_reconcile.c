@@ -1,30 +1,17 @@
-/* Pure decisions inside reconcile.c: label values, permanent helm errors, template variables,
- * provisioning slots, chart rollout decisions and the one rollout slot. */
+/* The reconciler's decisions (reconcile*.c): permanent helm errors, template variables,
+ * provisioning slots, chart rollout decisions and the one rollout slot; and sp_reconcile()
+ * against a fake API server when helm's release records cannot be read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../src/reconcile.c"
+#include "../../src/reconcile_provision.c"
+#include "fake_kube.h"
 
-static void owner_becomes_a_valid_label_value(void **state)
-{
-    char *v;
-    (void)state;
-    v = label_value("alice@example.com");
-    assert_string_equal(v, "alice_example.com");
-    free(v);
-    v = label_value("-bob-");
-    assert_string_equal(v, "bob");
-    free(v);
-    v = label_value("x234567890123456789012345678901234567890123456789012345678901234567890");
-    assert_int_equal(strlen(v), 63);
-    free(v);
-    v = label_value(NULL);
-    assert_string_equal(v, "");
-    free(v);
-}
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void tells_permanent_helm_errors(void **state)
 {
@@ -44,8 +31,12 @@ static void variables_cover_the_environment_and_plan(void **state)
                                       .ingress_class = "nginx",
                                       .cluster_issuer = "",
                                       .storage_class = "fast"};
-    const char *plan[5] = {NULL, "1Gi", NULL, NULL, "3Gi"};
-    json_t *v = sp_reconcile_vars(&cfg, "s1", "o", "Shop One", "small", plan);
+    json_t *v = sp_reconcile_vars(&cfg, "s1",
+                                  &(struct sp_store_spec){.owner = "o",
+                                                          .display_name = "Shop One",
+                                                          .size = "small",
+                                                          .memory_request = "1Gi",
+                                                          .storage = "3Gi"});
     (void)state;
     assert_string_equal(json_string_value(json_object_get(v, "namespace")), "store-s1");
     assert_string_equal(json_string_value(json_object_get(v, "release")), "store-s1");
@@ -62,7 +53,7 @@ static void variables_cover_the_environment_and_plan(void **state)
 
 static void slots_cap_concurrent_provisioning(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 2};
@@ -71,20 +62,20 @@ static void slots_cap_concurrent_provisioning(void **state)
                    "{\"metadata\":{\"name\":\"q\"},\"status\":{\"phase\":\"Ready\"}}]",
                    0, NULL);
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_seed_slots(&r, stores);
-    assert_int_equal(sp_reconciler_slots_used(&r), 1);
-    assert_true(slot_take(&r, "a", false));
-    assert_true(slot_take(&r, "a", false)); /* already holds one */
-    assert_false(slot_take(&r, "b", false));
-    assert_true(slot_take(&r, "b", true)); /* forced: a store already provisioning */
-    assert_int_equal(sp_reconciler_slots_used(&r), 3);
-    slot_give_back(&r, "p");
-    slot_give_back(&r, "b");
-    slot_give_back(&r, "nobody");
-    assert_true(slot_take(&r, "c", false));
-    assert_false(slot_take(&r, "d", false));
-    sp_reconciler_release(&r);
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_seed_slots(r, stores);
+    assert_int_equal(sp_reconciler_slots_used(r), 1);
+    assert_true(sp_slot_take(r, "a", false));
+    assert_true(sp_slot_take(r, "a", false)); /* already holds one */
+    assert_false(sp_slot_take(r, "b", false));
+    assert_true(sp_slot_take(r, "b", true)); /* forced: a store already provisioning */
+    assert_int_equal(sp_reconciler_slots_used(r), 3);
+    sp_slot_give_back(r, "p");
+    sp_slot_give_back(r, "b");
+    sp_slot_give_back(r, "nobody");
+    assert_true(sp_slot_take(r, "c", false));
+    assert_false(sp_slot_take(r, "d", false));
+    sp_reconciler_free(r);
     json_decref(stores);
 }
 
@@ -100,38 +91,38 @@ static void record_kick(void *ud, const char *store)
 
 static void freed_slots_go_to_the_longest_waiting(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 1, .poll_ms = 2000};
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_set_kick(&r, record_kick, NULL); /* watch_namespaces off: no threads */
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_start(r, record_kick, NULL); /* watch_namespaces off: no threads */
     n_kicked = 0;
-    assert_true(slot_take(&r, "a", false));
-    assert_false(slot_take(&r, "b", false));
-    assert_false(slot_take(&r, "c", false));
-    assert_false(slot_take(&r, "b", false)); /* asking again keeps its place */
-    assert_int_equal(r.n_waiters, 2);
-    slot_give_back(&r, "a");
+    assert_true(sp_slot_take(r, "a", false));
+    assert_false(sp_slot_take(r, "b", false));
+    assert_false(sp_slot_take(r, "c", false));
+    assert_false(sp_slot_take(r, "b", false)); /* asking again keeps its place */
+    assert_int_equal(r->n_waiters, 2);
+    sp_slot_give_back(r, "a");
     assert_int_equal(n_kicked, 1); /* the first in line is told at once */
     assert_string_equal(kicked[0], "b");
-    assert_false(slot_take(&r, "c", false)); /* c came later: b's turn */
-    assert_false(slot_take(&r, "d", false)); /* a newcomer queues behind */
-    assert_true(slot_take(&r, "b", false));
-    assert_int_equal(r.n_waiters, 2);
-    slot_give_back(&r, "b");
+    assert_false(sp_slot_take(r, "c", false)); /* c came later: b's turn */
+    assert_false(sp_slot_take(r, "d", false)); /* a newcomer queues behind */
+    assert_true(sp_slot_take(r, "b", false));
+    assert_int_equal(r->n_waiters, 2);
+    sp_slot_give_back(r, "b");
     assert_int_equal(n_kicked, 2);
     assert_string_equal(kicked[1], "c");
     /* c stops asking (deleted, or failed): after three poll intervals d goes first */
-    r.waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
-    assert_true(slot_take(&r, "d", false));
-    assert_int_equal(r.n_waiters, 0);
+    r->waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
+    assert_true(sp_slot_take(r, "d", false));
+    assert_int_equal(r->n_waiters, 0);
     /* a forced take (a store already provisioning at a restart) leaves the line */
-    assert_false(slot_take(&r, "x", false));
-    assert_true(slot_take(&r, "x", true));
-    assert_int_equal(r.n_waiters, 0);
-    sp_reconciler_release(&r);
+    assert_false(sp_slot_take(r, "x", false));
+    assert_true(sp_slot_take(r, "x", true));
+    assert_int_equal(r->n_waiters, 0);
+    sp_reconciler_free(r);
 }
 
 static void rollout_upgrades_outdated_stores_once(void **state)
@@ -153,7 +144,7 @@ static void rollout_upgrades_outdated_stores_once(void **state)
 
 static void one_rollout_slot_for_the_controller(void **state)
 {
-    struct sp_reconciler r;
+    struct sp_reconciler *r;
     struct sp_engines e = {0};
     struct sp_helm h = {0};
     struct sp_reconcile_config cfg = {.max_provisioning = 0};
@@ -161,32 +152,208 @@ static void one_rollout_slot_for_the_controller(void **state)
                                 "\"status\":{\"phase\":\"Ready\",\"upgradingTo\":\"0.2.0\"}}]",
                                 0, NULL);
     (void)state;
-    sp_reconciler_init(&r, NULL, &e, &h, &cfg);
-    sp_reconciler_seed_slots(&r, stores); /* a restarted leader resumes u's upgrade first */
-    assert_false(rollout_take(&r, "a"));
-    assert_true(rollout_take(&r, "u"));
-    slot_give_back(&r, "a"); /* not the holder: nothing changes */
-    assert_false(rollout_take(&r, "b"));
-    slot_give_back(&r, "u"); /* failed, deleted or done: the slot is free */
-    assert_true(rollout_take(&r, "a"));
-    assert_false(rollout_take(&r, "b"));
-    rollout_give_back(&r, "a");
-    assert_true(rollout_take(&r, "b"));
-    assert_int_equal(sp_reconciler_slots_used(&r), 0); /* provisioning slots are separate */
-    sp_reconciler_release(&r);
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_seed_slots(r, stores); /* a restarted leader resumes u's upgrade first */
+    assert_false(sp_rollout_take(r, "a"));
+    assert_true(sp_rollout_take(r, "u"));
+    sp_slot_give_back(r, "a"); /* not the holder: nothing changes */
+    assert_false(sp_rollout_take(r, "b"));
+    sp_slot_give_back(r, "u"); /* failed, deleted or done: the slot is free */
+    assert_true(sp_rollout_take(r, "a"));
+    assert_false(sp_rollout_take(r, "b"));
+    sp_rollout_give_back(r, "a");
+    assert_true(sp_rollout_take(r, "b"));
+    assert_int_equal(sp_reconciler_slots_used(r), 0); /* provisioning slots are separate */
+    sp_reconciler_free(r);
     json_decref(stores);
+}
+
+/* ---- sp_reconcile() when reading helm's release records fails ---------------------------- */
+
+/* A store deployed for its generation (2) with the engine's chart (0.1.0). */
+static const char store_provisioning[] =
+    "{\"metadata\":{\"name\":\"s1\",\"uid\":\"u1\",\"generation\":2,\"resourceVersion\":\"7\","
+    "\"finalizers\":[\"storeplatform.dev/cleanup\"]},"
+    "\"spec\":{\"engine\":\"e\",\"owner\":\"o\",\"plan\":{\"size\":\"small\"}},"
+    "\"status\":{\"phase\":\"Provisioning\",\"observedGeneration\":1}}";
+static const char store_ready[] =
+    "{\"metadata\":{\"name\":\"s1\",\"uid\":\"u1\",\"generation\":2,\"resourceVersion\":\"7\","
+    "\"finalizers\":[\"storeplatform.dev/cleanup\"]},"
+    "\"spec\":{\"engine\":\"e\",\"owner\":\"o\",\"plan\":{\"size\":\"small\"}},"
+    "\"status\":{\"phase\":\"Ready\",\"observedGeneration\":2,\"chartVersion\":\"0.1.0\","
+    "\"helmRevision\":1}}";
+static const char namespace_ours[] =
+    "{\"metadata\":{\"name\":\"store-s1\",\"labels\":{\"storeplatform.dev/store\":\"s1\","
+    "\"app.kubernetes.io/managed-by\":\"store-platform\"}},\"status\":{\"phase\":\"Active\"}}";
+static const char helm_records[] =
+    "{\"items\":[{\"metadata\":{\"name\":\"sh.helm.release.v1.store-s1.v1\",\"labels\":{"
+    "\"owner\":\"helm\",\"name\":\"store-s1\",\"status\":\"deployed\",\"version\":\"1\","
+    "\"storeplatform.dev/generation\":\"2\",\"storeplatform.dev/chart-version\":\"0.1.0\"}}}]}";
+
+struct world {
+    const char *store; /* the Store's JSON */
+    int fail_list;     /* the n-th LIST of helm's records answers 500 (0: none) */
+    int lists;         /* LISTs of helm's records so far */
+};
+
+static int answer_world(struct fake_kube *f, const struct fake_request *req, const char **body)
+{
+    struct world *w = f->ud;
+    if (strcmp(req->method, "GET") == 0) {
+        if (strcmp(req->url, SP_STORES_PATH "/s1") == 0) {
+            *body = w->store;
+            return 200;
+        }
+        if (strcmp(req->url, "/api/v1/namespaces/store-s1") == 0) {
+            *body = namespace_ours;
+            return 200;
+        }
+        if (strncmp(req->url, "/api/v1/namespaces/store-s1/secrets?labelSelector=owner=helm", 60) ==
+            0) {
+            if (++w->lists == w->fail_list) {
+                *body = "{\"kind\":\"Status\",\"message\":\"etcdserver: request timed out\"}";
+                return 500;
+            }
+            *body = helm_records;
+            return 200;
+        }
+    }
+    return strcmp(req->method, "POST") == 0 ? 201 : 200; /* Secret, status, Events */
+}
+
+/* A helm that records every run in dir/runs and answers like a successful upgrade. */
+static void fake_helm(char *dir, size_t n, char **bin)
+{
+    char *runs;
+    FILE *f;
+    snprintf(dir, n, "/tmp/sp-test-helm-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    *bin = sp_asprintf("%s/helm", dir);
+    runs = sp_asprintf("%s/runs", dir);
+    f = fopen(*bin, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho \"$*\" >>'%s'\necho '{\"version\":2}'\n", runs);
+    fclose(f);
+    chmod(*bin, 0700);
+    free(runs);
+}
+
+static int helm_runs(const char *dir)
+{
+    char *runs = sp_asprintf("%s/runs", dir), line[2048];
+    FILE *f = fopen(runs, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof(line), f))
+        n++;
+    if (f)
+        fclose(f);
+    unlink(runs);
+    free(runs);
+    return n;
+}
+
+static void reconcile_once(struct world *w, int *runs, enum sp_err *err, bool *upgrading)
+{
+    static const char engines_doc[] =
+        "{\"engines\":{\"e\":{\"chart\":\"/nonexistent/chart\",\"values\":{\"n\":\"${name}\"},"
+        "\"secret\":{},\"readiness\":{\"pods\":false,\"jobs\":false,\"pvcs\":false}}}}";
+    struct fake_kube f = {.answer = answer_world, .ud = w};
+    struct sp_engines engines;
+    struct sp_reconciler *r;
+    struct sp_helm h = {.home = "/tmp", .tmpdir = "/tmp", .timeout_ms = 5000};
+    struct sp_reconcile_config cfg = {.base_domain = "b.test",
+                                      .ingress_class = "nginx",
+                                      .cluster_issuer = "",
+                                      .storage_class = "",
+                                      .provision_timeout_ms = 600000};
+    json_t *doc = json_loads(engines_doc, 0, NULL);
+    const struct fake_request *patch;
+    char dir[64], *bin;
+    int64_t requeue = 0;
+
+    assert_int_equal(fake_kube_start(&f), 0);
+    assert_int_equal(sp_engines_from_json(doc, NULL, &engines), SP_OK);
+    engines.v[0].chart_version = sp_strdup("0.1.0");
+    fake_helm(dir, sizeof(dir), &bin);
+    h.bin = bin;
+    r = sp_reconciler_new(f.kube, &engines, &h, &cfg);
+    *err = sp_reconcile(r, "s1", &requeue);
+    *runs = helm_runs(dir);
+    *upgrading = false;
+    for (size_t from = 0;
+         (patch = fake_kube_find(&f, "PATCH", SP_STORES_PATH "/s1/status", from)) != NULL;
+         from = (size_t)(patch - f.reqs) + 1)
+        if (patch->body.data && strstr(patch->body.data, "upgradingTo"))
+            *upgrading = true;
+    sp_reconciler_free(r);
+    sp_engines_release(&engines);
+    json_decref(doc);
+    fake_kube_stop(&f);
+    unlink(bin);
+    rmdir(dir);
+    free(bin);
+}
+
+/*
+ * One failed LIST of helm's release records (whichever look it is) must
+ * not read as "no label": nothing is installed, upgraded or marked as
+ * upgrading, and the error is returned for a retry with back-off.
+ */
+static void failed_release_list_installs_nothing(void **state)
+{
+    struct world w = {0};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+
+    /* the control: with the records readable, the fixture is up to date (no helm run) and
+     * a changed generation does install, so the counting below can see a run */
+    w.store = store_provisioning;
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 0);
+    assert_true(w.lists > 0);
+    w = (struct world){.store = store_ready};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 0);
+    assert_false(upgrading);
+    {
+        char *changed = sp_strdup(store_provisioning), *g = strstr(changed, "\"generation\":2");
+        g[strlen("\"generation\":")] = '3';
+        w = (struct world){.store = changed};
+        reconcile_once(&w, &runs, &err, &upgrading);
+        assert_int_equal(err, SP_OK);
+        assert_int_equal(runs, 1);
+        free(changed);
+    }
+
+    for (int k = 1; k <= 5; k++) {
+        w = (struct world){.store = store_provisioning, .fail_list = k};
+        reconcile_once(&w, &runs, &err, &upgrading);
+        assert_int_equal(runs, 0);
+        if (k <= w.lists)
+            assert_int_not_equal(err, SP_OK);
+        w = (struct world){.store = store_ready, .fail_list = k};
+        reconcile_once(&w, &runs, &err, &upgrading);
+        assert_int_equal(runs, 0);
+        assert_false(upgrading);
+        if (k <= w.lists)
+            assert_int_not_equal(err, SP_OK);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(owner_becomes_a_valid_label_value),
         cmocka_unit_test(tells_permanent_helm_errors),
         cmocka_unit_test(variables_cover_the_environment_and_plan),
         cmocka_unit_test(slots_cap_concurrent_provisioning),
         cmocka_unit_test(freed_slots_go_to_the_longest_waiting),
         cmocka_unit_test(rollout_upgrades_outdated_stores_once),
         cmocka_unit_test(one_rollout_slot_for_the_controller),
+        cmocka_unit_test(failed_release_list_installs_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,10 +48,10 @@ static void accepts_a_full_request(void **state)
                            &r, &e),
                      SP_OK);
     assert_string_equal(r.name, "shop-1");
-    assert_string_equal(r.size, "medium");
-    assert_string_equal(r.cpu_request, "250m");
-    assert_string_equal(r.storage, "2Gi");
-    assert_null(r.cpu_limit);
+    assert_string_equal(r.spec.size, "medium");
+    assert_string_equal(r.spec.cpu_request, "250m");
+    assert_string_equal(r.spec.storage, "2Gi");
+    assert_null(r.spec.cpu_limit);
     obj = sp_create_req_store(&r, "bob");
     assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "spec"), "owner")),
                         "bob");
@@ -66,12 +66,12 @@ static void accepts_a_full_request(void **state)
     /* defaults, and the plan shorthand */
     assert_int_equal(
         parse("{\"name\":\"a\",\"engine\":\"woocommerce\",\"displayName\":\"\"}", &r, &e), SP_OK);
-    assert_string_equal(r.size, "small");
-    assert_null(r.display_name);
+    assert_string_equal(r.spec.size, "small");
+    assert_null(r.spec.display_name);
     sp_create_req_release(&r);
     assert_int_equal(
         parse("{\"name\":\"a\",\"engine\":\"woocommerce\",\"plan\":\"large\"}", &r, &e), SP_OK);
-    assert_string_equal(r.size, "large");
+    assert_string_equal(r.spec.size, "large");
     sp_create_req_release(&r);
 }
 
@@ -210,18 +210,22 @@ static void error_json_has_the_one_shape(void **state)
     sp_buf_release(&b);
 }
 
+/* The API takes what the CRD takes (sp_quantity_ok), up to its own length limit. */
 static void quantities_follow_the_crd(void **state)
 {
+    struct sp_create_req r;
+    struct sp_req_error err;
     (void)state;
-    assert_true(sp_cpu_quantity_ok("500m"));
-    assert_true(sp_cpu_quantity_ok("1.5"));
-    assert_false(sp_cpu_quantity_ok("1Gi"));
-    assert_false(sp_cpu_quantity_ok(".5"));
-    assert_true(sp_mem_quantity_ok("512Mi"));
-    assert_true(sp_mem_quantity_ok("1G"));
-    assert_false(sp_mem_quantity_ok("1m"));
-    assert_false(sp_mem_quantity_ok("1.Gi"));
-    assert_false(sp_mem_quantity_ok("1111111111111111111111111111111111Gi"));
+    assert_int_equal(parse("{\"name\":\"q1\",\"engine\":\"woocommerce\",\"plan\":{\"storage\":"
+                           "\"10Gi\",\"limits\":{\"cpu\":\"1.5\",\"memory\":\"1G\"}}}",
+                           &r, &err),
+                     SP_OK);
+    sp_create_req_release(&r);
+    assert_int_equal(parse("{\"name\":\"q1\",\"engine\":\"woocommerce\",\"plan\":{\"storage\":"
+                           "\"1111111111111111111111111111111111Gi\"}}",
+                           &r, &err),
+                     SP_E_INVALID);
+    assert_string_equal(err.field, "plan.storage");
 }
 
 int main(void)

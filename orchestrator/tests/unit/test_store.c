@@ -32,15 +32,21 @@ static void validates_names(void **state)
 static void validates_quantities(void **state)
 {
     (void)state;
-    assert_true(sp_quantity_valid("250m"));
-    assert_true(sp_quantity_valid("1"));
-    assert_true(sp_quantity_valid("1.5Gi"));
-    assert_true(sp_quantity_valid("512Mi"));
-    assert_false(sp_quantity_valid("Gi"));
-    assert_false(sp_quantity_valid("1GB"));
-    assert_false(sp_quantity_valid("-1"));
-    assert_false(sp_quantity_valid(""));
-    assert_false(sp_quantity_valid(NULL));
+    assert_true(sp_quantity_ok(SP_QUANTITY_CPU, "250m"));
+    assert_true(sp_quantity_ok(SP_QUANTITY_CPU, "1"));
+    assert_true(sp_quantity_ok(SP_QUANTITY_CPU, "1.5"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_CPU, "1Gi"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_CPU, ".5"));
+    assert_true(sp_quantity_ok(SP_QUANTITY_BYTES, "1.5Gi"));
+    assert_true(sp_quantity_ok(SP_QUANTITY_BYTES, "512Mi"));
+    assert_true(sp_quantity_ok(SP_QUANTITY_BYTES, "1G"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, "1m"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, "1.Gi"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, "Gi"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, "1GB"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, "-1"));
+    assert_false(sp_quantity_ok(SP_QUANTITY_BYTES, ""));
+    assert_false(sp_quantity_ok(SP_QUANTITY_CPU, NULL));
 }
 
 static const char *store_json =

@@ -161,9 +161,43 @@ static void config_errors_name_the_flag(void **state)
     assert_int_equal(sp_config_parse(&c, 2, bad6), SP_E_INVALID);
 }
 
+static void owner_becomes_a_valid_label_value(void **state)
+{
+    char *v;
+    (void)state;
+    v = sp_label_value("alice@example.com");
+    assert_string_equal(v, "alice_example.com");
+    free(v);
+    v = sp_label_value("-bob-");
+    assert_string_equal(v, "bob");
+    free(v);
+    v = sp_label_value("x234567890123456789012345678901234567890123456789012345678901234567890");
+    assert_int_equal(strlen(v), 63);
+    free(v);
+    v = sp_label_value(NULL);
+    assert_string_equal(v, "");
+    free(v);
+}
+
+static void decodes_base64(void **state)
+{
+    struct sp_buf b = SP_BUF_INIT;
+    (void)state;
+    assert_int_equal(sp_base64_decode("aGk=\n", &b), SP_OK);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(b.data, "hi", 2);
+    sp_buf_reset(&b);
+    assert_int_equal(sp_base64_decode("YQ==", &b), SP_OK);
+    assert_int_equal(b.len, 1);
+    assert_int_equal(sp_base64_decode("abc", &b), SP_E_INVALID);
+    sp_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decodes_base64),
+        cmocka_unit_test(owner_becomes_a_valid_label_value),
         cmocka_unit_test(parses_durations),
         cmocka_unit_test(formats_and_parses_timestamps),
         cmocka_unit_test(random_strings_are_alnum_and_differ),

@@ -1,0 +1,206 @@
+/* Readiness checks (readiness.c) on fixtures: lists as the API server gives them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readiness.h"
+#include "util.h"
+
+static json_t *J(const char *s)
+{
+    json_t *j = json_loads(s, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+/* 2026-01-01T00:00:10Z: objects created at 00:00:00 are 10 s old, at 00:00:08 2 s old. */
+#define NOW_MS 1767225610000LL
+
+static int warnings_asked;
+static char *fake_warning(void *ud, const char *kind, const char *name)
+{
+    (void)ud;
+    warnings_asked++;
+    return sp_asprintf("ProvisioningFailed: %s %s: storageclass \"x\" not found", kind, name);
+}
+
+static const struct sp_ready_ctx ctx = {.now_ms = NOW_MS, .warning = fake_warning};
+
+static void jobs_complete_pending_and_failed(void **state)
+{
+    json_t *jobs = J("[{\"metadata\":{\"name\":\"setup\"},\"status\":{\"conditions\":["
+                     "{\"type\":\"Complete\",\"status\":\"True\"}]}}]");
+    char *problem = NULL;
+    bool hard = false;
+    (void)state;
+    sp_ready_jobs(jobs, &problem, &hard);
+    assert_null(problem);
+    json_decref(jobs);
+
+    jobs = J("[{\"metadata\":{\"name\":\"setup\"},\"status\":{}}]");
+    sp_ready_jobs(jobs, &problem, &hard);
+    assert_string_equal(problem, "job setup has not completed yet");
+    assert_false(hard);
+    free(problem);
+    problem = NULL;
+    json_decref(jobs);
+
+    jobs = J("[{\"metadata\":{\"name\":\"setup\"},\"status\":{\"conditions\":["
+             "{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"BackoffLimitExceeded\","
+             "\"message\":\"Job has reached the specified backoff limit\"}]}}]");
+    sp_ready_jobs(jobs, &problem, &hard);
+    assert_string_equal(problem, "setup job setup failed: BackoffLimitExceeded: Job has reached "
+                                 "the specified backoff limit");
+    assert_true(hard);
+    free(problem);
+    json_decref(jobs);
+}
+
+static void claims_must_be_bound_and_old_ones_explained(void **state)
+{
+    json_t *pvcs = J("[{\"metadata\":{\"name\":\"data\"},\"status\":{\"phase\":\"Bound\"}}]");
+    char *problem = NULL;
+    (void)state;
+    warnings_asked = 0;
+    sp_ready_pvcs(&ctx, pvcs, &problem);
+    assert_null(problem);
+    json_decref(pvcs);
+
+    /* fresh: not asked about its events (still being set up) */
+    pvcs = J("[{\"metadata\":{\"name\":\"data\",\"creationTimestamp\":\"2026-01-01T00:00:08Z\"},"
+             "\"status\":{\"phase\":\"Pending\"}}]");
+    sp_ready_pvcs(&ctx, pvcs, &problem);
+    assert_string_equal(problem, "volume claim data is Pending");
+    assert_int_equal(warnings_asked, 0);
+    free(problem);
+    problem = NULL;
+    json_decref(pvcs);
+
+    /* older than SP_READY_WARNING_AGE_MS: its latest Warning explains it */
+    pvcs = J("[{\"metadata\":{\"name\":\"data\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\"},"
+             "\"status\":{\"phase\":\"Pending\"}},"
+             "{\"metadata\":{\"name\":\"more\"},\"status\":{}}]");
+    sp_ready_pvcs(&ctx, pvcs, &problem);
+    assert_string_equal(problem, "volume claim data is Pending: ProvisioningFailed: "
+                                 "PersistentVolumeClaim data: storageclass \"x\" not found");
+    assert_int_equal(warnings_asked, 1); /* only for the first problem */
+    free(problem);
+    json_decref(pvcs);
+}
+
+static void workloads_need_every_replica_up_to_date(void **state)
+{
+    json_t *ok = J("[{\"metadata\":{\"name\":\"shop\",\"generation\":2},\"spec\":{\"replicas\":1},"
+                   "\"status\":{\"observedGeneration\":2,\"readyReplicas\":1,"
+                   "\"updatedReplicas\":1}}]");
+    json_t *unseen = J("[{\"metadata\":{\"name\":\"shop\",\"generation\":3},"
+                       "\"status\":{\"observedGeneration\":2,\"readyReplicas\":1,"
+                       "\"updatedReplicas\":1}}]");
+    json_t *short_ =
+        J("[{\"metadata\":{\"name\":\"db\",\"generation\":1},\"spec\":{\"replicas\":2},"
+          "\"status\":{\"observedGeneration\":1,\"readyReplicas\":1,"
+          "\"updatedReplicas\":2}}]");
+    json_t *none = J("[]");
+    char *problem = NULL;
+    bool any = false;
+    (void)state;
+    sp_ready_workloads("deployment", none, &problem, &any);
+    assert_false(any);
+    sp_ready_workloads("deployment", ok, &problem, &any);
+    assert_null(problem);
+    assert_true(any);
+    sp_ready_workloads("deployment", unseen, &problem, &any);
+    assert_string_equal(problem, "deployment shop: update not yet observed");
+    free(problem);
+    problem = NULL;
+    sp_ready_workloads("statefulset", short_, &problem, &any);
+    assert_string_equal(problem, "statefulset db: 1 of 2 replicas ready");
+    /* the first problem stays */
+    sp_ready_workloads("deployment", unseen, &problem, &any);
+    assert_string_equal(problem, "statefulset db: 1 of 2 replicas ready");
+    free(problem);
+    json_decref(ok);
+    json_decref(unseen);
+    json_decref(short_);
+    json_decref(none);
+}
+
+static void pods_explain_themselves(void **state)
+{
+    json_t *ready = J("[{\"metadata\":{\"name\":\"shop-1\"},\"status\":{\"conditions\":["
+                      "{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+                      "{\"metadata\":{\"name\":\"setup-x\",\"ownerReferences\":[{\"kind\":"
+                      "\"Job\"}]},\"status\":{\"phase\":\"Succeeded\"}}]");
+    json_t *bad_image = J("[{\"metadata\":{\"name\":\"shop-1\"},\"status\":{\"phase\":\"Pending\","
+                          "\"containerStatuses\":[{\"name\":\"shop\",\"state\":{\"waiting\":{"
+                          "\"reason\":\"InvalidImageName\",\"message\":\"bad ref\"}}}]}}]");
+    json_t *creating = J("[{\"metadata\":{\"name\":\"shop-1\",\"creationTimestamp\":"
+                         "\"2026-01-01T00:00:08Z\"},\"status\":{\"phase\":\"Pending\","
+                         "\"containerStatuses\":[{\"name\":\"shop\",\"state\":{\"waiting\":{"
+                         "\"reason\":\"ContainerCreating\"}}}]}}]");
+    json_t *failed = J("[{\"metadata\":{\"name\":\"shop-1\"},\"status\":{\"phase\":\"Failed\","
+                       "\"message\":\"evicted\"}}]");
+    json_t *jobs_only = J("[{\"metadata\":{\"name\":\"setup-x\",\"ownerReferences\":[{\"kind\":"
+                          "\"Job\"}]},\"status\":{\"phase\":\"Running\"}}]");
+    char *problem = NULL;
+    bool hard = false, any = false;
+    (void)state;
+
+    sp_ready_pods(&ctx, ready, &problem, &hard, &any);
+    assert_null(problem);
+    assert_true(any);
+
+    any = false;
+    sp_ready_pods(&ctx, jobs_only, &problem, &hard, &any);
+    assert_null(problem);
+    assert_false(any); /* a Job's pods are the Job check's */
+
+    /* a pod's own reason replaces a replica count */
+    problem = sp_strdup("deployment shop: 0 of 1 replicas ready");
+    sp_ready_pods(&ctx, bad_image, &problem, &hard, &any);
+    assert_string_equal(problem, "pod shop-1, container shop: InvalidImageName: bad ref");
+    assert_true(hard);
+    free(problem);
+
+    /* but not another check's problem */
+    problem = sp_strdup("volume claim data is Pending");
+    hard = false;
+    sp_ready_pods(&ctx, failed, &problem, &hard, &any);
+    assert_string_equal(problem, "volume claim data is Pending");
+    free(problem);
+    problem = NULL;
+    sp_ready_pods(&ctx, failed, &problem, &hard, &any);
+    assert_string_equal(problem, "pod shop-1 failed: evicted");
+    assert_false(hard);
+    free(problem);
+    problem = NULL;
+
+    warnings_asked = 0;
+    sp_ready_pods(&ctx, creating, &problem, &hard, &any);
+    assert_string_equal(problem, "pod shop-1 is not ready");
+    assert_int_equal(warnings_asked, 0); /* 2 s old: not asked */
+    free(problem);
+
+    json_decref(ready);
+    json_decref(bad_image);
+    json_decref(creating);
+    json_decref(failed);
+    json_decref(jobs_only);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jobs_complete_pending_and_failed),
+        cmocka_unit_test(claims_must_be_bound_and_old_ones_explained),
+        cmocka_unit_test(workloads_need_every_replica_up_to_date),
+        cmocka_unit_test(pods_explain_themselves),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
