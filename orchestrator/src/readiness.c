@@ -34,6 +34,48 @@ static char *warning(const struct sp_ready_ctx *c, const char *kind, const char 
     return c->warning && name ? c->warning(c->ud, kind, name) : NULL;
 }
 
+/* The memory limit of the pod's container NAME ("512Mi"), or NULL. */
+static const char *memory_limit(const json_t *pod, const char *name)
+{
+    const json_t *c;
+    size_t i;
+    const char *lists[] = {"initContainers", "containers"};
+    for (int l = 0; l < 2 && name; l++) {
+        json_array_foreach(json_object_get(json_object_get(pod, "spec"), lists[l]), i, c)
+        {
+            const char *n = json_string_value(json_object_get(c, "name"));
+            if (n && strcmp(n, name) == 0)
+                return json_string_value(json_object_get(
+                    json_object_get(json_object_get(c, "resources"), "limits"), "memory"));
+        }
+    }
+    return NULL;
+}
+
+/*
+ * How a restarting container last ended, in words a shop owner can act on
+ * ("; it last ended: OOMKilled, out of memory (limit 512Mi), exit code 137,
+ * 3 restarts"), or "" when it has not ended yet (caller frees).
+ */
+static char *last_end(const json_t *pod, const json_t *status)
+{
+    const json_t *t = json_object_get(json_object_get(status, "lastState"), "terminated");
+    const char *reason = json_string_value(json_object_get(t, "reason"));
+    const char *name = json_string_value(json_object_get(status, "name"));
+    const char *limit = memory_limit(pod, name);
+    json_int_t restarts = json_integer_value(json_object_get(status, "restartCount"));
+    bool oom = reason && strcmp(reason, "OOMKilled") == 0;
+
+    if (!t)
+        return sp_strdup("");
+    return sp_asprintf("; it last ended: %s%s%s%s%s, exit code %lld, %lld restart%s",
+                       reason ? reason : "terminated", oom ? ", out of memory" : "",
+                       oom && limit ? " (limit " : "", oom && limit ? limit : "",
+                       oom && limit ? ")" : "",
+                       (long long)json_integer_value(json_object_get(t, "exitCode")),
+                       (long long)restarts, restarts == 1 ? "" : "s");
+}
+
 /* Why a pod is not ready, from its container states; NULL when it is ready (caller frees). */
 static char *pod_problem(const struct sp_ready_ctx *ctx, const json_t *pod, bool *hard)
 {
@@ -69,9 +111,12 @@ static char *pod_problem(const struct sp_ready_ctx *ctx, const json_t *pod, bool
             if (strcmp(reason, "InvalidImageName") == 0 ||
                 strcmp(reason, "CreateContainerConfigError") == 0)
                 *hard = true;
-            return sp_asprintf("pod %s, container %s: %s%s%s", name_of(pod),
-                               json_string_value(json_object_get(c, "name")), reason, m ? ": " : "",
-                               m ? m : "");
+            char *end = last_end(pod, c);
+            char *msg = sp_asprintf("pod %s, container %s: %s%s%s%s", name_of(pod),
+                                    json_string_value(json_object_get(c, "name")), reason,
+                                    m ? ": " : "", m ? m : "", end);
+            free(end);
+            return msg;
         }
     }
     {

@@ -131,6 +131,40 @@ static void workloads_need_every_replica_up_to_date(void **state)
     json_decref(none);
 }
 
+static void a_restarting_container_says_how_it_last_ended(void **state)
+{
+    json_t *oom =
+        J("[{\"metadata\":{\"name\":\"db-0\"},\"spec\":{\"containers\":[{\"name\":"
+          "\"mariadb\",\"resources\":{\"limits\":{\"memory\":\"20Mi\"}}}]},"
+          "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"mariadb\","
+          "\"restartCount\":3,\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\","
+          "\"message\":\"back-off 40s restarting failed container\"}},\"lastState\":{"
+          "\"terminated\":{\"reason\":\"OOMKilled\",\"exitCode\":137}}}]}}]");
+    json_t *crash =
+        J("[{\"metadata\":{\"name\":\"shop-1\"},\"status\":{\"phase\":\"Running\","
+          "\"containerStatuses\":[{\"name\":\"shop\",\"restartCount\":1,\"state\":{"
+          "\"waiting\":{\"reason\":\"CrashLoopBackOff\"}},\"lastState\":{\"terminated\":{"
+          "\"reason\":\"Error\",\"exitCode\":1}}}]}}]");
+    char *problem = NULL;
+    bool hard = false, any = false;
+    (void)state;
+
+    sp_ready_pods(&ctx, oom, &problem, &hard, &any);
+    assert_string_equal(problem, "pod db-0, container mariadb: CrashLoopBackOff: back-off 40s "
+                                 "restarting failed container; it last ended: OOMKilled, out of "
+                                 "memory (limit 20Mi), exit code 137, 3 restarts");
+    assert_false(hard); /* a bigger plan, or the next start, may do */
+    free(problem);
+    problem = NULL;
+
+    sp_ready_pods(&ctx, crash, &problem, &hard, &any);
+    assert_string_equal(problem, "pod shop-1, container shop: CrashLoopBackOff; it last ended: "
+                                 "Error, exit code 1, 1 restart");
+    free(problem);
+    json_decref(oom);
+    json_decref(crash);
+}
+
 static void pods_explain_themselves(void **state)
 {
     json_t *ready = J("[{\"metadata\":{\"name\":\"shop-1\"},\"status\":{\"conditions\":["
@@ -201,6 +235,7 @@ int main(void)
         cmocka_unit_test(claims_must_be_bound_and_old_ones_explained),
         cmocka_unit_test(workloads_need_every_replica_up_to_date),
         cmocka_unit_test(pods_explain_themselves),
+        cmocka_unit_test(a_restarting_container_says_how_it_last_ended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
