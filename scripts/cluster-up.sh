@@ -3,7 +3,7 @@
 # kube-controller-manager and kube-scheduler (built by scripts/tools.sh) with
 # two KWOK-simulated nodes, a real node where pods run (scripts/cluster/node.sh:
 # kubelet, containerd, CoreDNS, Traefik on 127.0.0.1:80; STORE_REAL_NODE=0
-# leaves it out for quick runs), a default StorageClass whose claims really
+# leaves it out for quick runs; a second cluster, CLUSTER_NAME set, has none), a default StorageClass whose claims really
 # bind, and the IngressClasses "nginx" and "traefik". Writes the kubeconfig to
 # .cluster/kubeconfig.
 #
@@ -106,8 +106,12 @@ for _ in $(seq 1 60); do
 	kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
 	sleep 0.5
 done
-if [ "${STORE_REAL_NODE:-1}" != 0 ]; then
-	"$root/scripts/cluster/node.sh" start || {
+# One real node per machine (fixed ports and paths): the project's cluster has
+# it; a throw-away second cluster (CLUSTER_NAME set, as tests make) does not,
+# unless STORE_REAL_NODE=1 asks.
+real_node=${STORE_REAL_NODE:-$([ -z "${CLUSTER_NAME:-}" ] && echo 1 || echo 0)}
+if [ "$real_node" != 0 ]; then
+	CLUSTER_NAME=$name CLUSTER_DIR=$state "$root/scripts/cluster/node.sh" start || {
 		log "the real node did not start (logs in $state/node/logs)"
 		exit 1
 	}
