@@ -38,6 +38,10 @@ ingress_port=${STORE_INGRESS_PORT:-80}
 cgroup_root=store-platform
 sock="$dir/containerd/containerd.sock"
 sandbox_image=store-platform/pause:1
+# Which cluster's node this machine runs: the fixed paths, the bridge, the
+# chains and the cgroups are the machine's, so only their owner may set them
+# up or take them down.
+owner_file=/run/store-platform-real-node
 busybox_image=store-platform/busybox:1
 export PATH="$bin:$PATH"
 
@@ -427,9 +431,21 @@ node_ready() {
 	[ "$(kc get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
+# owner: prints the node directory that owns this machine's real node, if any.
+owner() { cat "$owner_file" 2>/dev/null || true; }
+
 start() {
 	require
+	local other
+	other=$(owner)
+	if [ -n "$other" ] && [ "$other" != "$dir" ]; then
+		if [ -d "$other" ]; then
+			die "this machine's real node belongs to another cluster ($other); stop that one first"
+		fi
+		log "taking over from a node whose directory is gone ($other)"
+	fi
 	mkdir -p "$dir/pki" "$dir/logs" "$dir/pids"
+	echo "$dir" >"$owner_file"
 	save_host
 	local t0=$SECONDS
 	setup_bridge
@@ -536,7 +552,15 @@ restore_host() {
 
 stop() {
 	[ -d "$dir" ] || return 0
-	local t0=$SECONDS p
+	local t0=$SECONDS p other
+	other=$(owner)
+	if [ -n "$other" ] && [ "$other" != "$dir" ]; then
+		# Not this machine's node: stop only what this directory started.
+		for p in volumes traefik coredns kubelet kube-proxy containerd; do stop_process "$p"; done
+		rm -rf "$dir"
+		log "stopped; the machine's node belongs to $other and was left alone"
+		return 0
+	fi
 	if [ -f "$admin_kubeconfig" ]; then
 		kc delete node "$node" --wait=false --ignore-not-found --request-timeout=5s >/dev/null 2>&1 || true
 	fi
@@ -554,6 +578,7 @@ stop() {
 	remove_cgroups
 	restore_host
 	rm -rf "$dir"
+	rm -f "$owner_file"
 	log "stopped and removed in $((SECONDS - t0))s"
 }
 
