@@ -439,10 +439,10 @@ start() {
 	local other
 	other=$(owner)
 	if [ -n "$other" ] && [ "$other" != "$dir" ]; then
-		if [ -d "$other" ]; then
+		if [ -f "$other/pids/containerd.pid" ] && kill -0 "$(cat "$other/pids/containerd.pid")" 2>/dev/null; then
 			die "this machine's real node belongs to another cluster ($other); stop that one first"
 		fi
-		log "taking over from a node whose directory is gone ($other)"
+		log "taking over from a node that no longer runs ($other)"
 	fi
 	mkdir -p "$dir/pki" "$dir/logs" "$dir/pids"
 	echo "$dir" >"$owner_file"
