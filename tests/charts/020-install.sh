@@ -103,6 +103,7 @@ check "uninstall left no object of the release (PVCs included)" wait_for 60 left
 start=$SECONDS
 check "namespace deletion completes" bash -c "kubectl delete namespace '$ns' --timeout=120s >/dev/null"
 echo "# namespace deletion took $((SECONDS - start))s"
-check "no PersistentVolume of the store is left" bash -c \
+# The PV controller deletes a released volume shortly after its claim is gone.
+check "no PersistentVolume of the store is left" wait_for 30 bash -c \
 	"! kubectl get pv -o jsonpath='{range .items[*]}{.spec.claimRef.namespace}{\"\\n\"}{end}' | grep -qx '$ns'"
 exit 0

@@ -33,7 +33,7 @@ from_debian_only() {
 }
 check "every Dockerfile is FROM debian:bookworm-slim only (${#dockerfiles[@]})" from_debian_only
 wp=$root/images/wordpress/Dockerfile
-check "shop Dockerfile installs the project's wp-config.php" grep -q '^COPY wp-config.php /usr/src/wordpress/wp-config.php' "$wp"
+check "shop Dockerfile installs the project's wp-config.php" grep -q '^COPY wp-config.php /var/www/html/wp-config.php' "$wp"
 sha_pins() { # every archive pin is 64 hex digits or (official, not yet recorded) empty; both modes check them
 	local a
 	for a in WORDPRESS_SHA256 WOOCOMMERCE_SHA256; do grep -qE "^ARG $a=([0-9a-f]{64})?$" "$wp" || return 1; done

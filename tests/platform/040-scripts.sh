@@ -25,11 +25,11 @@ else
 fi
 
 df=images/orchestrator/Dockerfile
-check "Dockerfile: multi-stage, runtime on debian:bookworm-slim" bash -c \
-	"[ \$(grep -c '^FROM ' $df) -ge 3 ] && grep -q 'DEBIAN_SLIM_IMAGE=debian:bookworm-slim' $df"
+check "Dockerfile: multi-stage (build, runtime), every stage on debian:bookworm-slim" bash -c \
+	"[ \$(grep -c '^FROM ' $df) -ge 2 ] && ! grep '^FROM ' $df | grep -v '^FROM debian:bookworm-slim'"
 check "Dockerfile: runs as a numeric non-root UID" grep -qE '^USER [1-9][0-9]*(:[0-9]+)?$' "$df"
-check "Dockerfile: helm pinned (tools/versions.env) and checked (go.sum)" bash -c \
-	"grep -q 'COPY tools/versions.env' $df && grep -q 'tools/helm/go.sum' $df"
+check "Dockerfile: helm is the project's pinned build (tools/versions.env, tools/helm/go.sum)" bash -c \
+	"grep -q '^COPY images/orchestrator/helm ' $df && grep -q 'HELM_VERSION' $df && grep -q 'tools/helm/go.sum' $df"
 check "Dockerfile: the store chart is inside" grep -q '^COPY charts/store/' "$df"
 check "Dockerfile: helm writes only under /tmp" grep -q 'HELM_CACHE_HOME=/tmp' "$df"
 check "Dockerfile: no :latest base image" bash -c "! grep -E '^(ARG .*_IMAGE=|FROM ).*:latest' $df"
