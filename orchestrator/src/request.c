@@ -41,7 +41,10 @@ static enum sp_err fail_field(struct sp_req_error *e, const char *code, const ch
 
 enum sp_err sp_api_name_check(const char *name, struct sp_req_error *e)
 {
-    enum sp_err err = sp_store_validate_name(name);
+    enum sp_err err;
+    if (!name)
+        return fail_field(e, "required", "name", sp_fail(SP_E_INVALID, "name is required"));
+    err = sp_store_validate_name(name);
     if (err)
         return fail_field(e, "invalid", "name", err);
     if (sp_name_reserved(name))
