@@ -180,9 +180,11 @@ void sp_ready_jobs(const json_t *jobs, char **problem, bool *hard)
                 continue;
             if (strcmp(type, "Complete") == 0)
                 complete = true;
-            if (strcmp(type, "Failed") == 0 && !*problem) {
+            if (strcmp(type, "Failed") == 0 && !*hard) {
+                /* a failed Job decides the store's fate: its reason replaces any other */
                 const char *m = json_string_value(json_object_get(cd, "message"));
                 const char *r = json_string_value(json_object_get(cd, "reason"));
+                free(*problem);
                 *problem = sp_asprintf("setup job %s failed: %s%s%s", name_of(o), r ? r : "Failed",
                                        m ? ": " : "", m ? m : "");
                 *hard = true;

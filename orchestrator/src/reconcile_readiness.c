@@ -113,6 +113,14 @@ enum sp_err sp_job_check_workloads(struct sp_job *j, bool *ready, char **why, bo
     /* from now on every change in the namespace kicks the store (nswatch.h) */
     if (j->r->watch)
         sp_nswatch_want(j->r->watch, j->s.name, j->ns, 3 * j->r->cfg.poll_ms + 5000);
+    /* Claims first: one that cannot bind explains the Job and the pods that wait for it. */
+    if (sp_engine_checks(j->engine, "pvcs")) {
+        err = list_in(j, "/api/v1", "persistentvolumeclaims", &items);
+        if (err)
+            goto out;
+        sp_ready_pvcs(&c, items, &problem);
+        json_decref(items);
+    }
     if (sp_engine_checks(j->engine, "jobs")) {
         err = list_in(j, "/apis/batch/v1", "jobs", &items);
         if (err)
@@ -121,13 +129,6 @@ enum sp_err sp_job_check_workloads(struct sp_job *j, bool *ready, char **why, bo
         json_decref(items);
         if (*hard)
             goto done;
-    }
-    if (sp_engine_checks(j->engine, "pvcs")) {
-        err = list_in(j, "/api/v1", "persistentvolumeclaims", &items);
-        if (err)
-            goto out;
-        sp_ready_pvcs(&c, items, &problem);
-        json_decref(items);
     }
     if (sp_engine_checks(j->engine, "pods")) {
         err = check_pods(j, &c, &problem, hard);

@@ -131,6 +131,21 @@ static void workloads_need_every_replica_up_to_date(void **state)
     json_decref(none);
 }
 
+static void a_failed_job_decides_over_a_pending_claim(void **state)
+{
+    json_t *jobs =
+        J("[{\"metadata\":{\"name\":\"setup\"},\"status\":{\"conditions\":["
+          "{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"DeadlineExceeded\"}]}}]");
+    char *problem = sp_strdup("volume claim data is Pending");
+    bool hard = false;
+    (void)state;
+    sp_ready_jobs(jobs, &problem, &hard);
+    assert_string_equal(problem, "setup job setup failed: DeadlineExceeded");
+    assert_true(hard);
+    free(problem);
+    json_decref(jobs);
+}
+
 static void a_restarting_container_says_how_it_last_ended(void **state)
 {
     json_t *oom =
@@ -236,6 +251,7 @@ int main(void)
         cmocka_unit_test(workloads_need_every_replica_up_to_date),
         cmocka_unit_test(pods_explain_themselves),
         cmocka_unit_test(a_restarting_container_says_how_it_last_ended),
+        cmocka_unit_test(a_failed_job_decides_over_a_pending_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
