@@ -242,12 +242,28 @@ void sp_ready_pods(const struct sp_ready_ctx *c, const json_t *pods, char **prob
     json_array_foreach(pods, i, o)
     {
         char *p;
-        if (owned_by_job(o))
+        bool soft = *problem && strstr(*problem, " has not completed yet");
+        if (owned_by_job(o)) {
+            /* a Job's pods are the Job check's, but a container's own reason (a missing
+               image, a crash loop) says why the Job has not completed */
+            bool was_hard = *hard;
+            if (!soft)
+                continue;
+            p = pod_problem(c, o, hard);
+            if (p && strstr(p, ", container ")) {
+                free(*problem);
+                *problem = p;
+            } else {
+                *hard = was_hard;
+                free(p);
+            }
             continue;
+        }
         *any = true;
         p = pod_problem(c, o, hard);
-        /* a pod's own reason explains more than a replica count */
-        if (p && (!*problem || strncmp(*problem, "deployment", 10) == 0 ||
+        /* a pod's own reason explains more than a replica count or a waiting Job */
+        if (p && (!*problem || (soft && strstr(p, ", container ")) ||
+                  strncmp(*problem, "deployment", 10) == 0 ||
                   strncmp(*problem, "statefulset", 11) == 0)) {
             free(*problem);
             *problem = p;

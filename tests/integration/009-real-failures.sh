@@ -19,7 +19,11 @@ if ! "$root/scripts/cluster/node.sh" status; then
 	exit 1
 fi
 
-message() { kubectl get store "$1" -o jsonpath='{.status.phase}: {.status.message}' 2>/dev/null; }
+# The phase, and what the status says of the store: its message and the WorkloadsReady condition's.
+message() {
+	kubectl get store "$1" -o json 2>/dev/null |
+		jq -r '.status.phase + ": " + .status.message + " | " + ([.status.conditions[]? | select(.type == "WorkloadsReady") | .message] | join(""))'
+}
 says() { message "$1" | grep -qE -- "$2"; }
 
 # case NAME REGEX VALUES: a store with VALUES must report REGEX while retrying and in its Failed message.

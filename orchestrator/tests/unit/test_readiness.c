@@ -131,6 +131,28 @@ static void workloads_need_every_replica_up_to_date(void **state)
     json_decref(none);
 }
 
+static void a_job_pods_container_says_why_the_job_waits(void **state)
+{
+    json_t *pods = J("[{\"metadata\":{\"name\":\"setup-x\",\"ownerReferences\":[{\"kind\":"
+                     "\"Job\"}]},\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{"
+                     "\"name\":\"setup\",\"state\":{\"waiting\":{\"reason\":\"ErrImageNeverPull\","
+                     "\"message\":\"image \\\"shop:x\\\" is not present\"}}}]}}]");
+    char *problem = sp_strdup("job setup has not completed yet");
+    bool hard = false, any = false;
+    (void)state;
+    sp_ready_pods(&ctx, pods, &problem, &hard, &any);
+    assert_string_equal(problem, "pod setup-x, container setup: ErrImageNeverPull: image "
+                                 "\"shop:x\" is not present");
+    assert_false(any); /* still the Job check's pod */
+    free(problem);
+
+    problem = sp_strdup("volume claim data is Pending"); /* another check's problem stays */
+    sp_ready_pods(&ctx, pods, &problem, &hard, &any);
+    assert_string_equal(problem, "volume claim data is Pending");
+    free(problem);
+    json_decref(pods);
+}
+
 static void a_failed_job_decides_over_a_pending_claim(void **state)
 {
     json_t *jobs =
@@ -252,6 +274,7 @@ int main(void)
         cmocka_unit_test(pods_explain_themselves),
         cmocka_unit_test(a_restarting_container_says_how_it_last_ended),
         cmocka_unit_test(a_failed_job_decides_over_a_pending_claim),
+        cmocka_unit_test(a_job_pods_container_says_why_the_job_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
