@@ -40,7 +40,7 @@ case_() {
 	store_apply "$s"
 	check "$name: reported while the store retries ($re)" wait_for 70 says "$s" "^Provisioning: .*($re)"
 	echo "# $(message "$s")"
-	check "$name: Failed when its time is up, naming the cause" wait_for 60 says "$s" "^Failed: .*($re)"
+	check "$name: Failed when its time is up (75 s), naming the cause" wait_for 130 says "$s" "^Failed: .*($re)"
 	echo "# $(message "$s")"
 	kubectl delete store "$s" --wait=false >/dev/null 2>&1
 	wait_for 120 store_gone "$s" >/dev/null
