@@ -354,23 +354,33 @@ enum sp_err sp_create_req_parse(const char *body, size_t len, const struct sp_en
         err = get_string(doc, "engine", "engine", &out->spec.engine, e);
     if (!err)
         err = get_string(doc, "displayName", "displayName", &out->spec.display_name, e);
-    if (!err && !out->name)
+    if (err)
+        goto fail;
+    if (!out->name) {
         err = fail_field(e, "invalid", "name", sp_fail(SP_E_INVALID, "name: is required"));
-    if (!err)
-        err = sp_api_name_check(out->name, e);
-    if (!err && !out->spec.engine)
+        goto fail;
+    }
+    err = sp_api_name_check(out->name, e);
+    if (err)
+        goto fail;
+    if (!out->spec.engine) {
         err = fail_field(e, "invalid", "engine", sp_fail(SP_E_INVALID, "engine: is required"));
-    if (!err)
-        err = find_engine(engines, out->spec.engine, &eng, e);
+        goto fail;
+    }
+    err = find_engine(engines, out->spec.engine, &eng, e);
     if (!err)
         err = check_display_name(&out->spec.display_name, e);
     if (!err && (plan = json_object_get(doc, "plan")))
         err = parse_plan(plan, eng, out, e);
     else if (!err)
         out->spec.size = sp_strdup("small");
-    json_decref(doc);
     if (err)
-        sp_create_req_release(out);
+        goto fail;
+    json_decref(doc);
+    return SP_OK;
+fail:
+    json_decref(doc);
+    sp_create_req_release(out);
     return err;
 }
 
