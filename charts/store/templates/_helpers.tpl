@@ -36,7 +36,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: store-platform
 {{- with .Values.storeName }}
-store-platform.io/store: {{ . | quote }}
+storeplatform.dev/store: {{ . | quote }}
 {{- end }}
 {{- end }}
 
