@@ -19,26 +19,18 @@ doc=${BENCH_DOC:-$root/docs/benchmarks.md}
 work=$(mktemp -d /tmp/sp-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-echo "# store setup on a real WordPress + WooCommerce"
-BENCH_OUT="$work/setup" "$root/tests/bench/store-setup-bench.sh" | tee "$work/setup.txt" || {
-	echo "store setup bench failed" >&2
-	exit 1
+# bench KEY TITLE SCRIPT: runs tests/bench/SCRIPT, its key=value lines into $work/KEY.
+bench() {
+	echo "# $2"
+	BENCH_OUT="$work/$1" "$root/tests/bench/$3" | tee "$work/$1.txt" || {
+		echo "$3 failed" >&2
+		exit 1
+	}
 }
-echo "# stores that really run: POST -> checkout-ready"
-BENCH_OUT="$work/real" "$root/tests/bench/real-store-bench.sh" | tee "$work/real.txt" || {
-	echo "real store bench failed" >&2
-	exit 1
-}
-echo "# provisioning: platform vs plain helm"
-BENCH_OUT="$work/prov" "$root/tests/bench/provision-bench.sh" | tee "$work/prov.txt" || {
-	echo "provisioning bench failed" >&2
-	exit 1
-}
-echo "# API and memory"
-BENCH_OUT="$work/api" "$root/tests/bench/api-bench.sh" | tee "$work/api.txt" || {
-	echo "API bench failed" >&2
-	exit 1
-}
+bench setup "store setup on a real WordPress + WooCommerce" store-setup-bench.sh
+bench real "stores that really run: POST -> checkout-ready" real-store-bench.sh
+bench prov "provisioning: platform vs plain helm" provision-bench.sh
+bench api "API and memory" api-bench.sh
 
 declare -A r
 while IFS='=' read -r k v; do r[$k]=$v; done < <(cat "$work/setup" "$work/real" "$work/prov" "$work/api")
