@@ -12,7 +12,7 @@
 #include "util.h"
 
 static const char *const phase_names[SP_PHASE_COUNT] = {
-    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting",
+    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting", "Degraded",
 };
 
 static const char *const cond_names[SP_COND_COUNT] = {
@@ -21,10 +21,15 @@ static const char *const cond_names[SP_COND_COUNT] = {
 
 /* allowed[from][to]; staying in the same phase is always allowed */
 static const bool allowed[SP_PHASE_COUNT][SP_PHASE_COUNT] = {
-    /*                      none   pend   prov   ready  fail   del */
-    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1},         [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1},
-    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1}, [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1},
-    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1},       [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0},
+    /*                       none pend prov ready fail del degr */
+    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1, 0},
+    [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1, 0},
+    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1, 0},
+    [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1, 1},
+    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1, 0},
+    [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0, 0},
+    /* Degraded: Ready again when it serves, set up again on a spec change or a lost namespace */
+    [SP_PHASE_DEGRADED] = {0, 0, 1, 1, 0, 1, 0},
 };
 
 const char *sp_phase_name(enum sp_phase p)

@@ -30,8 +30,9 @@ enum sp_phase {
     SP_PHASE_READY,
     SP_PHASE_FAILED,
     SP_PHASE_DELETING,
+    SP_PHASE_DEGRADED, /* was Ready, stopped serving (reconcile_health.c); Ready again by itself */
 };
-#define SP_PHASE_COUNT 6
+#define SP_PHASE_COUNT 7
 
 enum sp_cond {
     SP_COND_NAMESPACE,   /* NamespaceReady */

@@ -132,6 +132,7 @@ const PHASE_WORDS = {
   Pending: 'Queued',
   Provisioning: 'Provisioning started',
   Ready: 'Ready',
+  Degraded: 'Degraded',
   Failed: 'Failed',
   Deleting: 'Deletion started',
 };
@@ -169,7 +170,8 @@ export function detailView({ state, name, d, actions }) {
       h('a', { href: '#/', class: 'btn btn-primary' }, 'Back to the stores'))];
   }
   const phase = phaseOf(s);
-  const ready = phase === 'Ready';
+  // a Degraded store keeps its links: the owner opens the shop and its admin to see what is wrong
+  const ready = phase === 'Ready' || phase === 'Degraded';
   const total = totalTime(s);
   const head = h('div', { class: 'detail-head' },
     h('div', { class: 'detail-title' },
@@ -193,6 +195,10 @@ export function detailView({ state, name, d, actions }) {
         icon('retry'), d.retrying ? 'Retrying…' : 'Retry'));
   } else if (phase === 'Pending') {
     banner = alertBox('info', 'Queued', h('p', null, s.status?.message || 'The platform sets up a few stores at a time; this one starts as soon as a slot is free.'));
+  } else if (phase === 'Degraded') {
+    banner = alertBox('warn', 'Not serving shoppers',
+      h('p', { 'data-testid': 'degraded-message' }, s.status?.message || 'The store stopped serving.'),
+      h('p', { class: 'small' }, 'The platform keeps checking; the store is Ready again by itself as soon as it serves.'));
   } else if (phase === 'Deleting') {
     banner = alertBox('warn', 'Being deleted', h('p', null, 'The shop, its database and its uploads are being removed.'));
   }

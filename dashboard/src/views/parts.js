@@ -6,6 +6,7 @@ const PHASE = {
   Pending: { label: 'Queued', cls: 'pending' },
   Provisioning: { label: 'Provisioning', cls: 'provisioning' },
   Ready: { label: 'Ready', cls: 'ready' },
+  Degraded: { label: 'Degraded', cls: 'degraded' },
   Failed: { label: 'Failed', cls: 'failed' },
   Deleting: { label: 'Deleting', cls: 'deleting' },
 };
@@ -26,6 +27,7 @@ export function phaseDetail(store) {
   if (phase === 'Pending') return store.status?.message || 'Waiting for a free slot';
   if (phase === 'Failed') return store.status?.reason ? splitWords(store.status.reason) : 'Failed';
   if (phase === 'Deleting') return 'Removing the shop and its data';
+  if (phase === 'Degraded') return store.status?.message || 'Not serving';
   return '';
 }
 
