@@ -116,6 +116,7 @@ json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *nam
     json_object_set_new(v, "displayName",
                         json_string(spec->display_name ? spec->display_name : name));
     json_object_set_new(v, "size", spec->size ? json_string(spec->size) : json_null());
+    json_object_set_new(v, "suspended", json_boolean(spec->suspended));
     for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++)
         json_object_set_new(v, plan[i].key,
                             plan[i].value ? json_string(plan[i].value) : json_null());

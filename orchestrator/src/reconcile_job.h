@@ -16,6 +16,8 @@
  *   reconcile_rollout.c    a chart rollout of a Ready store, and its rollback
  *   reconcile_teardown.c   uninstall + namespace delete, for a Failed store and the
  *                          finalizer alike
+ *   reconcile_suspend.c    scaling a suspended store to zero (suspend.h); resume is
+ *                          provisioning again, routed by reconcile.c
  *
  * A struct sp_job lives for one call and one thread; every string in it is
  * owned by it. Functions that return enum sp_err follow the project's rule:
@@ -30,6 +32,7 @@
 
 #include "reconcile.h"
 #include "store.h"
+#include "suspend.h"
 
 /* Transitions found during one call, recorded as Events after the status is written. */
 struct sp_job_transitions {
@@ -128,6 +131,18 @@ void sp_rollout_clear(struct sp_job *j);
 void sp_rollout_abandon(struct sp_job *j, const char *why);
 /* A Ready store: nothing, queued for the rollout slot, or one step of its upgrade. */
 SP_MUST enum sp_err sp_job_rollout(struct sp_job *j, int64_t *requeue);
+
+/* ---- reconcile_suspend.c ---- */
+
+/* Registers the suspend metrics, so they are shown before the first suspension. */
+void sp_job_suspend_metrics(void);
+/* Counts a suspend/resume step (what: suspending, suspended, resuming) in the metric. */
+void sp_job_suspend_count(const char *what);
+/*
+ * spec.suspended on a Ready or Suspended store: helm upgrade with ${suspended}
+ * true (once per generation), Suspended, then wait (*requeue) until no pod runs.
+ */
+SP_MUST enum sp_err sp_job_suspend(struct sp_job *j, int64_t *requeue);
 
 /* ---- reconcile_teardown.c ---- */
 
