@@ -8,6 +8,7 @@ const PHASE = {
   Ready: { label: 'Ready', cls: 'ready' },
   Failed: { label: 'Failed', cls: 'failed' },
   Deleting: { label: 'Deleting', cls: 'deleting' },
+  Suspended: { label: 'Suspended', cls: 'suspended' },
 };
 
 export function badge(store) {
@@ -26,6 +27,8 @@ export function phaseDetail(store) {
   if (phase === 'Pending') return store.status?.message || 'Waiting for a free slot';
   if (phase === 'Failed') return store.status?.reason ? splitWords(store.status.reason) : 'Failed';
   if (phase === 'Deleting') return 'Removing the shop and its data';
+  if (phase === 'Suspended') return 'Stopped; its data is kept';
+  if (phase === 'Ready' && store.spec?.suspended) return 'Suspending';
   return '';
 }
 
