@@ -310,6 +310,23 @@ static void wait_for_cache(struct sp_api *api, const char *name, bool want)
     }
 }
 
+/* No body, white space, or an empty JSON object. */
+static bool empty_body(const struct sp_http_req *r)
+{
+    json_t *v;
+    bool empty;
+    size_t i = 0;
+
+    while (i < r->body.len && r->body.data[i] && strchr(" \t\r\n", r->body.data[i]))
+        i++;
+    if (i == r->body.len)
+        return true;
+    v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, NULL);
+    empty = json_is_object(v) && json_object_size(v) == 0;
+    json_decref(v);
+    return empty;
+}
+
 /*
  * POST /stores/{name}/suspend and /resume (suspend.h decides): 202 when
  * spec.suspended was written, 200 when the store already is (or is becoming)
@@ -327,6 +344,12 @@ static void suspension(struct sp_api *api, struct sp_http_req *r, enum sp_suspen
 
     if (!obj)
         return;
+    if (!empty_body(r)) {
+        sp_http_error(r, 400, "invalid", "body", "%s takes no body (or {}); nothing was changed",
+                      what);
+        json_decref(obj);
+        return;
+    }
     path = sp_asprintf("%s/%s", SP_STORES_PATH, r->name);
     for (int attempt = 0;; attempt++) {
         json_decref(fresh);

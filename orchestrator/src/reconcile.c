@@ -226,8 +226,6 @@ static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
             return err;
         break;
     case SP_NEXT_NONE:
-        if (j->s.status.phase == SP_PHASE_SUSPENDED)
-            return SP_OK; /* not reached: a Suspended store is suspended or resumed */
         break;
     }
     if (j->s.status.phase == SP_PHASE_READY && j->s.generation != j->s.status.observed_generation) {
@@ -249,10 +247,9 @@ static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
         return ready(j, requeue);
     case SP_PHASE_FAILED:
         return sp_job_cleanup(j, requeue);
-    case SP_PHASE_DELETING:
-        return SP_OK; /* only reached with deletionTimestamp, handled by sp_job_finalize() */
-    case SP_PHASE_SUSPENDED:
-        return SP_OK; /* routed above */
+    case SP_PHASE_DELETING:  /* only reached with deletionTimestamp, handled by sp_job_finalize() */
+    case SP_PHASE_SUSPENDED: /* routed above */
+        return SP_OK;
     }
     return SP_OK;
 }
