@@ -109,7 +109,11 @@ check "metrics: stores by phase knows Suspended" grep -q '^storeplatform_stores{
 
 
 # --- an orchestrator killed right after each request loses nothing --------------------------
-restart() {
+restart() { # kill -9 the replica and the helm process groups it started, as a pod kill would
+	local child
+	for child in $(ps -o pid= --ppid "$t_pid" 2>/dev/null); do
+		kill -9 -- "-$child" 2>/dev/null || kill -9 "$child" 2>/dev/null
+	done
 	kill -9 "$t_pid" 2>/dev/null
 	wait "$t_pid" 2>/dev/null
 	api_start "${flags[@]}"
