@@ -66,6 +66,12 @@ static const struct flag flags[] = {
     F("storefront-connect-to", STR, storefront_connect_to,
       "send the storefront check to HOST:PORT (the ingress controller) whatever the store's host "
       "resolves to; the request still names the store's host"),
+    F("health-interval", DUR, health_ms,
+      "how often a Ready store's workloads and storefront are checked (jittered by 10%; a "
+      "Degraded store 4 times as often); 0: never"),
+    F("health-restarts", INT, health_restarts,
+      "container restarts within --health-window that make a Ready store Degraded"),
+    F("health-window", DUR, health_window_ms, "the window --health-restarts counts in"),
     F("service-account", STR, service_account,
       "namespace/name of the orchestrator's ServiceAccount, bound in each store namespace"),
     F("store-role", STR, store_role,
@@ -129,6 +135,9 @@ void sp_config_defaults(struct sp_config *cfg)
     cfg->sse_heartbeat_ms = 15000;
     cfg->storefront_check = true;
     cfg->storefront_timeout_ms = 5000;
+    cfg->health_ms = 60000;
+    cfg->health_restarts = 3;
+    cfg->health_window_ms = (int64_t)10 * 60000;
     cfg->leader_elect = true;
     cfg->leader_lease = "store-platform-orchestrator";
     cfg->lease_duration_ms = 15000;
@@ -242,6 +251,12 @@ enum sp_err sp_config_parse(struct sp_config *cfg, int argc, char **argv)
     }
     if (cfg->workers < 1)
         return sp_fail(SP_E_INVALID, "--workers: must be at least 1");
+    if (cfg->health_restarts < 1)
+        return sp_fail(SP_E_INVALID, "--health-restarts: must be at least 1");
+    if (cfg->health_ms > 0 && cfg->health_window_ms < cfg->health_ms)
+        return sp_fail(SP_E_INVALID,
+                       "--health-window: must be at least --health-interval (restarts are "
+                       "counted between checks)");
     if (!sp_dns_label(cfg->base_domain) && !strchr(cfg->base_domain, '.'))
         return sp_fail(SP_E_INVALID, "--base-domain: '%s' is not a domain", cfg->base_domain);
     if (cfg->storefront_connect_to && cfg->storefront_connect_to[0]) {

@@ -48,6 +48,9 @@ struct sp_config {
     bool storefront_check;
     int64_t storefront_timeout_ms;
     const char *storefront_connect_to; /* HOST:PORT, or NULL: the URL's own host */
+    int64_t health_ms;                 /* a Ready store's health check period; 0: off */
+    int health_restarts;               /* restarts within health_window_ms that degrade */
+    int64_t health_window_ms;
     const char *service_account;
     const char *store_role;
 

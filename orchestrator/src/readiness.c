@@ -290,3 +290,42 @@ size_t sp_ready_running_pods(const json_t *pods, char **first)
     }
     return n;
 }
+
+void sp_ready_restarts(const json_t *pods, int64_t *restarts, char **last)
+{
+    const json_t *o, *c;
+    size_t i, k;
+    char latest[40] = "";
+
+    *restarts = 0;
+    *last = NULL;
+    json_array_foreach(pods, i, o)
+    {
+        if (owned_by_job(o))
+            continue;
+        json_array_foreach(json_object_get(json_object_get(o, "status"), "containerStatuses"), k, c)
+        {
+            const json_t *t = json_object_get(json_object_get(c, "lastState"), "terminated");
+            const char *at = json_string_value(json_object_get(t, "finishedAt"));
+            const char *reason = json_string_value(json_object_get(t, "reason"));
+            const char *name = json_string_value(json_object_get(c, "name"));
+            const char *component = json_string_value(
+                json_object_get(json_object_get(json_object_get(o, "metadata"), "labels"),
+                                "app.kubernetes.io/component"));
+            const char *limit = memory_limit(o, name);
+            bool oom = reason && strcmp(reason, "OOMKilled") == 0;
+
+            *restarts += json_integer_value(json_object_get(c, "restartCount"));
+            if (!t || (at && strcmp(at, latest) <= 0) || (!at && *last))
+                continue;
+            snprintf(latest, sizeof(latest), "%s", at ? at : "");
+            free(*last);
+            *last = sp_asprintf(
+                "the %s (pod %s, container %s) last ended: %s%s%s%s%s, exit code %lld",
+                component ? component : "workload", name_of(o), name ? name : "?",
+                reason ? reason : "terminated", oom ? ", out of memory" : "",
+                oom && limit ? " (limit " : "", oom && limit ? limit : "", oom && limit ? ")" : "",
+                (long long)json_integer_value(json_object_get(t, "exitCode")));
+        }
+    }
+}

@@ -60,4 +60,15 @@ void sp_ready_pods(const struct sp_ready_ctx *c, const json_t *pods, char **prob
  */
 size_t sp_ready_running_pods(const json_t *pods, char **first);
 
+/*
+ * A running store's restarts (health after Ready, reconcile_health.c): the
+ * sum of restartCount over the containers of the pods not owned by a Job,
+ * and, when any container has ended before, how the one that ended last
+ * did, naming its component (the app.kubernetes.io/component label): "the
+ * database (pod x-mariadb-0, container mariadb) last ended: OOMKilled, out
+ * of memory (limit 512Mi), exit code 137" (*last, caller frees; NULL when
+ * none ended).
+ */
+void sp_ready_restarts(const json_t *pods, int64_t *restarts, char **last);
+
 #endif

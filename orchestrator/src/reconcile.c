@@ -35,6 +35,7 @@ struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_en
     if (r->cfg.storefront_timeout_ms <= 0)
         r->cfg.storefront_timeout_ms = 5000;
     pthread_mutex_init(&r->slots_lock, NULL);
+    pthread_mutex_init(&r->health_lock, NULL);
     sp_job_metric_failures();
     sp_job_metric_duration();
     sp_job_suspend_metrics();
@@ -73,6 +74,8 @@ void sp_reconciler_free(struct sp_reconciler *r)
         free(r->waiters[i].name);
     free(r->waiters);
     free(r->rollout);
+    sp_health_free_all(r);
+    pthread_mutex_destroy(&r->health_lock);
     pthread_mutex_destroy(&r->slots_lock);
     free(r);
 }
@@ -177,7 +180,10 @@ static enum sp_err pending(struct sp_job *j, int64_t *requeue)
     return sp_job_provision(j, requeue);
 }
 
-/* Ready: set up again when the namespace went, else the chart rollout's turn. */
+/*
+ * Ready or Degraded: set up again when the namespace went; a Ready store's
+ * chart rollout has its turn; then, with no upgrade under way, its health.
+ */
 static enum sp_err ready(struct sp_job *j, int64_t *requeue)
 {
     bool exists, terminating, ours;
@@ -190,7 +196,15 @@ static enum sp_err ready(struct sp_job *j, int64_t *requeue)
         return provision_again(j, "the store's namespace disappeared", "Warning",
                                "the store's namespace disappeared; setting it up again");
     }
-    return sp_job_rollout(j, requeue);
+    if (j->s.status.phase == SP_PHASE_READY) {
+        err = sp_job_rollout(j, requeue);
+        if (err)
+            return err;
+    }
+    if (j->s.status.upgrading_to ||
+        (j->s.status.phase != SP_PHASE_READY && j->s.status.phase != SP_PHASE_DEGRADED))
+        return SP_OK;
+    return sp_job_health(j, requeue);
 }
 
 /* Suspended, and spec.suspended is false again: provisioned again, as after a spec change. */
@@ -228,7 +242,8 @@ static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
     case SP_NEXT_NONE:
         break;
     }
-    if (j->s.status.phase == SP_PHASE_READY && j->s.generation != j->s.status.observed_generation) {
+    if ((j->s.status.phase == SP_PHASE_READY || j->s.status.phase == SP_PHASE_DEGRADED) &&
+        j->s.generation != j->s.status.observed_generation) {
         err =
             provision_again(j, "the spec changed; the store is set up again with the current chart",
                             "Normal", "applying a changed spec");
@@ -244,6 +259,7 @@ static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
             return sp_job_fail(j, "InvalidSpec", "spec.engine: the engine is no longer offered");
         return sp_job_provision(j, requeue);
     case SP_PHASE_READY:
+    case SP_PHASE_DEGRADED:
         return ready(j, requeue);
     case SP_PHASE_FAILED:
         return sp_job_cleanup(j, requeue);
@@ -265,6 +281,7 @@ enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *req
     free(path);
     if (err == SP_E_NOTFOUND) {
         sp_slot_give_back(r, name);
+        sp_health_forget(r, name);
         if (r->watch)
             sp_nswatch_drop(r->watch, name);
         return SP_OK;
@@ -293,6 +310,9 @@ enum sp_err sp_reconcile(struct sp_reconciler *r, const char *name, int64_t *req
     /* the status records what happened even when a step failed; a store about to
      * disappear needs none */
     werr = j.s.deleting && !*requeue_ms && !err ? SP_OK : sp_job_flush(&j);
+    if (j.s.deleting ||
+        (j.s.status.phase != SP_PHASE_READY && j.s.status.phase != SP_PHASE_DEGRADED))
+        sp_health_forget(r, name); /* checked afresh if it is Ready again */
     if (r->watch && (j.s.deleting || j.s.status.phase != SP_PHASE_PROVISIONING) &&
         !j.s.status.upgrading_to)
         sp_nswatch_drop(r->watch, name); /* nothing to wait for in its namespace */

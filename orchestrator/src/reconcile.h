@@ -63,6 +63,9 @@ struct sp_reconcile_config {
     bool storefront_check;
     int64_t storefront_timeout_ms;
     const char *storefront_connect_to; /* HOST:PORT every check connects to, or NULL */
+    int64_t health_ms;   /* a Ready store's health check period (reconcile_health.c); 0 off */
+    int health_restarts; /* restarts within health_window_ms that make it Degraded */
+    int64_t health_window_ms;
     int64_t provision_timeout_ms;
     int64_t poll_ms;       /* how often a provisioning store is looked at */
     int max_provisioning;  /* stores provisioning at once; 0 = no limit */
@@ -74,6 +77,8 @@ struct sp_slot_waiter {
     char *name;
     int64_t seen_ms; /* monotonic: when it last asked; forgotten when it stops asking */
 };
+
+struct sp_health_state; /* reconcile_health.c */
 
 struct sp_reconciler {
     struct sp_kube *kube;             /* borrowed */
@@ -88,7 +93,10 @@ struct sp_reconciler {
     size_t n_waiters, cap_waiters;
     sp_kick_fn kick; /* set once before the workers start, or NULL */
     void *kick_ud;
-    struct sp_nswatch *watch; /* namespace watches, or NULL (poll only) */
+    struct sp_nswatch *watch;       /* namespace watches, or NULL (poll only) */
+    pthread_mutex_t health_lock;    /* guards health and n_health */
+    struct sp_health_state *health; /* per Ready/Degraded store: next check, restarts seen */
+    size_t n_health, cap_health;
 };
 
 /* A new reconciler (caller frees with sp_reconciler_free()); kube, engines borrowed. */

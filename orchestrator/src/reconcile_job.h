@@ -14,6 +14,7 @@
  *   reconcile_readiness.c  the readiness checks' inputs (namespace caches or LISTs,
  *                          Warning Events) fed to readiness.h, and the storefront
  *   reconcile_rollout.c    a chart rollout of a Ready store, and its rollback
+ *   reconcile_health.c     a Ready store's health: Degraded and back to Ready
  *   reconcile_teardown.c   uninstall + namespace delete, for a Failed store and the
  *                          finalizer alike
  *   reconcile_suspend.c    scaling a suspended store to zero (suspend.h); resume is
@@ -113,6 +114,12 @@ SP_MUST enum sp_err sp_job_provision(struct sp_job *j, int64_t *requeue);
  * cannot help (a failed Job, an invalid image name).
  */
 SP_MUST enum sp_err sp_job_check_workloads(struct sp_job *j, bool *ready, char **why, bool *hard);
+/*
+ * A running store's Deployments, StatefulSets and pods (the "pods" check, no
+ * Jobs or claims): *problem (caller frees) says what is not ready, NULL when
+ * all is; *pods is the pod list (a new reference) on success.
+ */
+SP_MUST enum sp_err sp_job_check_running(struct sp_job *j, char **problem, json_t **pods);
 /* The storefront check (when switched on) of a store whose URLs are set; sets its condition. */
 bool sp_job_storefront_serves(struct sp_job *j);
 /*
@@ -131,6 +138,20 @@ void sp_rollout_clear(struct sp_job *j);
 void sp_rollout_abandon(struct sp_job *j, const char *why);
 /* A Ready store: nothing, queued for the rollout slot, or one step of its upgrade. */
 SP_MUST enum sp_err sp_job_rollout(struct sp_job *j, int64_t *requeue);
+
+/* ---- reconcile_health.c ---- */
+
+/*
+ * A Ready or Degraded store's health, when its check is due (--health-interval,
+ * jittered): its workloads, its restarts within --health-window, its
+ * storefront. Ready -> Degraded with the reason, Degraded -> Ready when all
+ * pass; each move an Event, an activity entry and a metric. *requeue is
+ * lowered to the next check's time.
+ */
+SP_MUST enum sp_err sp_job_health(struct sp_job *j, int64_t *requeue);
+/* Forgets a store's health state (it was deleted, or left Ready and Degraded). */
+void sp_health_forget(struct sp_reconciler *r, const char *name);
+void sp_health_free_all(struct sp_reconciler *r);
 
 /* ---- reconcile_suspend.c ---- */
 

@@ -73,9 +73,10 @@ static char *last_warning(void *ud, const char *kind, const char *name)
     return msg;
 }
 
-/* Deployments, StatefulSets and pods: the "pods" check of the engine's table. */
+/* Deployments, StatefulSets and pods: the "pods" check of the engine's table; the pods go
+ * to *pods_out (a new reference) when it is not NULL. */
 static enum sp_err check_pods(struct sp_job *j, const struct sp_ready_ctx *c, char **problem,
-                              bool *hard)
+                              bool *hard, json_t **pods_out)
 {
     static const char *const kinds[2] = {"deployments", "statefulsets"};
     static const char *const names[2] = {"deployment", "statefulset"};
@@ -94,7 +95,10 @@ static enum sp_err check_pods(struct sp_job *j, const struct sp_ready_ctx *c, ch
     if (err)
         return err;
     sp_ready_pods(c, items, problem, hard, &any);
-    json_decref(items);
+    if (pods_out)
+        *pods_out = items;
+    else
+        json_decref(items);
     if (!any && !*problem)
         *problem = sp_strdup("no workloads found yet");
     return SP_OK;
@@ -132,7 +136,7 @@ enum sp_err sp_job_check_workloads(struct sp_job *j, bool *ready, char **why, bo
     }
     /* a suspended store runs no pods: nothing to wait for */
     if (sp_engine_checks(j->engine, "pods") && !j->s.spec.suspended) {
-        err = check_pods(j, &c, &problem, hard);
+        err = check_pods(j, &c, &problem, hard, NULL);
         if (err)
             goto out;
     }
@@ -142,6 +146,24 @@ done:
     return SP_OK;
 out:
     free(problem);
+    return err;
+}
+
+enum sp_err sp_job_check_running(struct sp_job *j, char **problem, json_t **pods)
+{
+    const struct sp_ready_ctx c = {.now_ms = j->now, .warning = last_warning, .ud = j};
+    bool hard = false;
+    enum sp_err err;
+
+    *problem = NULL;
+    *pods = NULL;
+    err = check_pods(j, &c, problem, &hard, pods);
+    if (err) {
+        free(*problem);
+        *problem = NULL;
+        json_decref(*pods);
+        *pods = NULL;
+    }
     return err;
 }
 

@@ -117,7 +117,7 @@ enum sp_err sp_job_suspend(struct sp_job *j, int64_t *requeue)
                    "suspending: the store's engine is no longer offered; nothing was changed");
         return SP_OK;
     }
-    if (j->s.status.phase == SP_PHASE_READY) {
+    if (j->s.status.phase != SP_PHASE_SUSPENDED) {
         if (!j->s.status.suspended_ms || sp_suspend_resumed(&j->s)) {
             j->s.status.suspended_ms = j->now; /* a new suspension starts */
             sp_store_add_activity(&j->s, j->now, "suspending: stopping the store");

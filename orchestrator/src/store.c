@@ -12,7 +12,7 @@
 #include "util.h"
 
 static const char *const phase_names[SP_PHASE_COUNT] = {
-    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting", "Suspended",
+    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting", "Degraded", "Suspended",
 };
 
 static const char *const cond_names[SP_COND_COUNT] = {
@@ -22,11 +22,17 @@ static const char *const cond_names[SP_COND_COUNT] = {
 /* allowed[from][to]; staying in the same phase is always allowed. A Suspended store never
  * goes to Failed, whose clean-up deletes the namespace and with it the data it keeps. */
 static const bool allowed[SP_PHASE_COUNT][SP_PHASE_COUNT] = {
-    /*                          none pend prov ready fail del susp */
-    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1, 0},         [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1, 0},
-    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1, 0}, [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1, 1},
-    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1, 0},       [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0, 0},
-    [SP_PHASE_SUSPENDED] = {0, 0, 1, 0, 0, 1, 0},
+    /*                       none pend prov ready fail del degr susp */
+    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1, 0, 0},
+    [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1, 0, 0},
+    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1, 0, 0},
+    [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1, 1, 1},
+    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1, 0, 0},
+    [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0, 0, 0},
+    /* Degraded: Ready again when it serves, set up again on a spec change or a lost namespace */
+    [SP_PHASE_DEGRADED] = {0, 0, 1, 1, 0, 1, 0, 1},
+    /* Suspended: set up again when resumed */
+    [SP_PHASE_SUSPENDED] = {0, 0, 1, 0, 0, 1, 0, 0},
 };
 
 const char *sp_phase_name(enum sp_phase p)

@@ -30,9 +30,10 @@ enum sp_phase {
     SP_PHASE_READY,
     SP_PHASE_FAILED,
     SP_PHASE_DELETING,
+    SP_PHASE_DEGRADED,  /* was Ready, stopped serving (reconcile_health.c); Ready again by itself */
     SP_PHASE_SUSPENDED, /* scaled to zero by spec.suspended; volumes and secrets kept */
 };
-#define SP_PHASE_COUNT 7
+#define SP_PHASE_COUNT 8
 
 enum sp_cond {
     SP_COND_NAMESPACE,   /* NamespaceReady */

@@ -32,16 +32,18 @@ enum sp_suspend_answer sp_suspend_decide(enum sp_suspend_op op, const struct sp_
     if (op == SP_OP_SUSPEND) {
         if (s->spec.suspended)
             return SP_SUSPEND_ALREADY;
-        if (p == SP_PHASE_READY)
+        if (p == SP_PHASE_READY || p == SP_PHASE_DEGRADED)
             return SP_SUSPEND_CHANGE;
-        snprintf(why, n, "only a Ready store can be suspended; '%s' is %s", s->name, phase);
+        snprintf(why, n, "only a Ready (or Degraded) store can be suspended; '%s' is %s", s->name,
+                 phase);
         return SP_SUSPEND_CONFLICT;
     }
     if (s->spec.suspended)
         return SP_SUSPEND_CHANGE;
     /* asked already: the controller has not acted yet, or is bringing it back, or has */
     if (p == SP_PHASE_SUSPENDED ||
-        ((p == SP_PHASE_PROVISIONING || p == SP_PHASE_READY) && sp_suspend_resumed(s)))
+        ((p == SP_PHASE_PROVISIONING || p == SP_PHASE_READY || p == SP_PHASE_DEGRADED) &&
+         sp_suspend_resumed(s)))
         return SP_SUSPEND_ALREADY;
     snprintf(why, n, "only a suspended store can be resumed; '%s' is %s", s->name, phase);
     return SP_SUSPEND_CONFLICT;
@@ -52,7 +54,8 @@ enum sp_suspend_next sp_suspend_next(const struct sp_store *s)
     if (s->deleting)
         return SP_NEXT_NONE;
     if (s->spec.suspended)
-        return s->status.phase == SP_PHASE_READY || s->status.phase == SP_PHASE_SUSPENDED
+        return s->status.phase == SP_PHASE_READY || s->status.phase == SP_PHASE_DEGRADED ||
+                       s->status.phase == SP_PHASE_SUSPENDED
                    ? SP_NEXT_SUSPEND
                    : SP_NEXT_NONE; /* provisioning first; suspended once Ready */
     return s->status.phase == SP_PHASE_SUSPENDED ? SP_NEXT_RESUME : SP_NEXT_NONE;

@@ -11,7 +11,7 @@
  * status.resumedAt are what the controller did. A restart anywhere re-reads
  * them and goes on.
  *
- *   Ready ──(spec.suspended: true)──► helm upgrade with ${suspended} = true
+ *   Ready | Degraded ──(spec.suspended: true)──► helm upgrade with ${suspended} = true
  *         ──► Suspended ("stopping": pods still run) ──► Suspended (no pod runs)
  *   Suspended ──(spec.suspended: false)──► Provisioning (helm upgrade, readiness,
  *         storefront, exactly as a new store) ──► Ready
@@ -34,10 +34,10 @@ enum sp_suspend_answer {
 
 /*
  * What op does to store s (as read from the API server). Suspend needs a
- * Ready store; resume a suspended one (spec.suspended true, or phase
- * Suspended, or resumed since its last suspension: a repeated resume). A
- * store being deleted conflicts with both. On SP_SUSPEND_CONFLICT, why (n
- * bytes) holds the message for the shop owner, naming the phase.
+ * Ready (or Degraded: its owner may stop a broken store) store; resume a suspended one
+ * (spec.suspended true, or phase Suspended, or resumed since its last suspension: a repeated
+ * resume). A store being deleted conflicts with both. On SP_SUSPEND_CONFLICT, why (n bytes) holds
+ * the message for the shop owner, naming the phase.
  */
 enum sp_suspend_answer sp_suspend_decide(enum sp_suspend_op op, const struct sp_store *s, char *why,
                                          size_t n);

@@ -135,6 +135,7 @@ const PHASE_WORDS = {
   Pending: 'Queued',
   Provisioning: 'Provisioning started',
   Ready: 'Ready',
+  Degraded: 'Degraded',
   Failed: 'Failed',
   Deleting: 'Deletion started',
   Suspended: 'Suspended',
@@ -174,7 +175,8 @@ export function detailView({ state, name, d, actions }) {
   }
   const phase = phaseOf(s);
   const suspendAsked = s.spec?.suspended === true;
-  const ready = phase === 'Ready' && !suspendAsked;
+  // a Degraded store keeps its links: the owner opens the shop and its admin to see what is wrong
+  const ready = (phase === 'Ready' || phase === 'Degraded') && !suspendAsked;
   const total = totalTime(s);
   // Suspend a Ready store; Resume one that is (or is being) suspended. The API decides the
   // same way and answers 409 naming the phase otherwise.
@@ -217,6 +219,10 @@ export function detailView({ state, name, d, actions }) {
         : 'The shop and its database are starting again.'),
       h('p', { class: 'small' }, 'While suspended the storefront is off and nothing runs; the database, the uploads and the credentials are kept, and Resume brings the store back with all of them.'),
       d.suspendError ? h('p', { class: 'field-error', role: 'alert' }, d.suspendError) : null);
+  } else if (phase === 'Degraded') {
+    banner = alertBox('warn', 'Not serving shoppers',
+      h('p', { 'data-testid': 'degraded-message' }, s.status?.message || 'The store stopped serving.'),
+      h('p', { class: 'small' }, 'The platform keeps checking; the store is Ready again by itself as soon as it serves.'));
   } else if (phase === 'Deleting') {
     banner = alertBox('warn', 'Being deleted', h('p', null, 'The shop, its database and its uploads are being removed.'));
   }

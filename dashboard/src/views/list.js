@@ -24,14 +24,14 @@ function quota(me, total) {
 function row(s, { admin, onDelete }) {
   const name = s.metadata.name;
   const phase = phaseOf(s);
-  const ready = phase === 'Ready';
+  const ready = phase === 'Ready' || phase === 'Degraded';
   const detail = phaseDetail(s);
   return h('tr', { 'data-store': name, 'data-phase': phase },
     h('th', { scope: 'row', class: 'cell-name', 'data-label': 'Store' },
       h('a', { href: storeHref(name), class: 'store-link', 'data-key': `open-${name}` }, name),
       s.spec?.displayName && s.spec.displayName !== name ? h('span', { class: 'sub' }, s.spec.displayName) : null),
     h('td', { class: 'cell-status', 'data-label': 'Status' },
-      badge(s), detail ? h('span', { class: `sub${phase === 'Failed' ? ' sub-failed' : ''}` }, detail) : null),
+      badge(s), detail ? h('span', { class: `sub${phase === 'Failed' ? ' sub-failed' : phase === 'Degraded' ? ' sub-degraded' : ''}` }, detail) : null),
     h('td', { class: 'cell-engine', 'data-label': 'Engine' }, prettyEngine(s.spec?.engine),
       s.spec?.plan?.size ? h('span', { class: 'sub' }, `${s.spec.plan.size} plan`) : null),
     admin ? h('td', { class: 'cell-owner', 'data-label': 'Owner' }, s.spec?.owner || '—') : null,

@@ -6,6 +6,7 @@ const PHASE = {
   Pending: { label: 'Queued', cls: 'pending' },
   Provisioning: { label: 'Provisioning', cls: 'provisioning' },
   Ready: { label: 'Ready', cls: 'ready' },
+  Degraded: { label: 'Degraded', cls: 'degraded' },
   Failed: { label: 'Failed', cls: 'failed' },
   Deleting: { label: 'Deleting', cls: 'deleting' },
   Suspended: { label: 'Suspended', cls: 'suspended' },
@@ -28,7 +29,8 @@ export function phaseDetail(store) {
   if (phase === 'Failed') return store.status?.reason ? splitWords(store.status.reason) : 'Failed';
   if (phase === 'Deleting') return 'Removing the shop and its data';
   if (phase === 'Suspended') return 'Stopped; its data is kept';
-  if (phase === 'Ready' && store.spec?.suspended) return 'Suspending';
+  if ((phase === 'Ready' || phase === 'Degraded') && store.spec?.suspended) return 'Suspending';
+  if (phase === 'Degraded') return store.status?.message || 'Not serving';
   return '';
 }
 

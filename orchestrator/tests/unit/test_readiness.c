@@ -265,6 +265,39 @@ static void pods_explain_themselves(void **state)
     json_decref(jobs_only);
 }
 
+/* Restarts of a running store: Job pods left out, the latest end named with its component. */
+static void restarts_sum_and_the_latest_end(void **state)
+{
+    json_t *pods =
+        J("[{\"metadata\":{\"name\":\"s-mariadb-0\",\"labels\":{\"app.kubernetes.io/component\":"
+          "\"database\"}},\"spec\":{\"containers\":[{\"name\":\"mariadb\",\"resources\":{"
+          "\"limits\":{\"memory\":\"512Mi\"}}}]},\"status\":{\"containerStatuses\":[{\"name\":"
+          "\"mariadb\",\"restartCount\":3,\"lastState\":{\"terminated\":{\"reason\":"
+          "\"OOMKilled\",\"exitCode\":137,\"finishedAt\":\"2026-01-01T00:00:09Z\"}}}]}},"
+          "{\"metadata\":{\"name\":\"s-wordpress-1\",\"labels\":{\"app.kubernetes.io/component\":"
+          "\"shop\"}},\"status\":{\"containerStatuses\":[{\"name\":\"wordpress\",\"restartCount\":"
+          "1,\"lastState\":{\"terminated\":{\"reason\":\"Error\",\"exitCode\":1,\"finishedAt\":"
+          "\"2026-01-01T00:00:02Z\"}}}]}},"
+          "{\"metadata\":{\"name\":\"setup-x\",\"ownerReferences\":[{\"kind\":\"Job\"}]},"
+          "\"status\":{\"containerStatuses\":[{\"name\":\"setup\",\"restartCount\":7}]}}]");
+    json_t *calm = J("[{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":[{"
+                     "\"name\":\"c\",\"restartCount\":0}]}}]");
+    int64_t n = -1;
+    char *last = NULL;
+    (void)state;
+    sp_ready_restarts(pods, &n, &last);
+    assert_int_equal(n, 4);
+    assert_non_null(last);
+    assert_string_equal(last, "the database (pod s-mariadb-0, container mariadb) last ended: "
+                              "OOMKilled, out of memory (limit 512Mi), exit code 137");
+    free(last);
+    sp_ready_restarts(calm, &n, &last);
+    assert_int_equal(n, 0);
+    assert_null(last);
+    json_decref(pods);
+    json_decref(calm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +308,7 @@ int main(void)
         cmocka_unit_test(a_restarting_container_says_how_it_last_ended),
         cmocka_unit_test(a_failed_job_decides_over_a_pending_claim),
         cmocka_unit_test(a_job_pods_container_says_why_the_job_waits),
+        cmocka_unit_test(restarts_sum_and_the_latest_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,12 @@ static void allows_only_listed_transitions(void **state)
     assert_true(sp_phase_transition_ok(SP_PHASE_READY, SP_PHASE_PROVISIONING));
     assert_true(sp_phase_transition_ok(SP_PHASE_READY, SP_PHASE_DELETING));
     assert_true(sp_phase_transition_ok(SP_PHASE_READY, SP_PHASE_READY));
+    assert_true(sp_phase_transition_ok(SP_PHASE_READY, SP_PHASE_DEGRADED));
+    assert_true(sp_phase_transition_ok(SP_PHASE_DEGRADED, SP_PHASE_READY));
+    assert_true(sp_phase_transition_ok(SP_PHASE_DEGRADED, SP_PHASE_PROVISIONING));
+    assert_true(sp_phase_transition_ok(SP_PHASE_DEGRADED, SP_PHASE_DELETING));
+    assert_false(sp_phase_transition_ok(SP_PHASE_PROVISIONING, SP_PHASE_DEGRADED));
+    assert_false(sp_phase_transition_ok(SP_PHASE_DEGRADED, SP_PHASE_FAILED));
     assert_false(sp_phase_transition_ok(SP_PHASE_PENDING, SP_PHASE_READY));
     assert_false(sp_phase_transition_ok(SP_PHASE_FAILED, SP_PHASE_READY));
     assert_false(sp_phase_transition_ok(SP_PHASE_DELETING, SP_PHASE_PENDING));

@@ -44,6 +44,8 @@ static void suspend_needs_a_ready_store(void **state)
     (void)state;
     s = store(SP_PHASE_READY, false, false);
     assert_int_equal(decide(SP_OP_SUSPEND, &s, why), SP_SUSPEND_CHANGE);
+    s = store(SP_PHASE_DEGRADED, false, false); /* a broken store may be stopped */
+    assert_int_equal(decide(SP_OP_SUSPEND, &s, why), SP_SUSPEND_CHANGE);
     /* asked already: Ready (the controller has not acted yet) or Suspended */
     s = store(SP_PHASE_READY, true, false);
     assert_int_equal(decide(SP_OP_SUSPEND, &s, why), SP_SUSPEND_ALREADY);
@@ -60,7 +62,8 @@ static void suspend_needs_a_ready_store(void **state)
         s = store(not_ready[i].p, false, false);
         assert_int_equal(decide(SP_OP_SUSPEND, &s, why), SP_SUSPEND_CONFLICT);
         assert_non_null(strstr(why, not_ready[i].shown));
-        assert_non_null(strstr(why, "only a Ready store can be suspended; 'shop' is"));
+        assert_non_null(
+            strstr(why, "only a Ready (or Degraded) store can be suspended; 'shop' is"));
     }
     /* being deleted: a conflict whatever the phase and the spec say */
     s = store(SP_PHASE_READY, false, true);
@@ -119,6 +122,10 @@ static void controller_suspends_ready_stores_and_resumes_suspended_ones(void **s
     assert_int_equal(sp_suspend_next(&s), SP_NEXT_SUSPEND);
     s = store(SP_PHASE_SUSPENDED, true, false);
     assert_int_equal(sp_suspend_next(&s), SP_NEXT_SUSPEND);
+    s = store(SP_PHASE_DEGRADED, true, false);
+    assert_int_equal(sp_suspend_next(&s), SP_NEXT_SUSPEND);
+    s = store(SP_PHASE_DEGRADED, false, false); /* health's business, not this one */
+    assert_int_equal(sp_suspend_next(&s), SP_NEXT_NONE);
     s = store(SP_PHASE_SUSPENDED, false, false);
     assert_int_equal(sp_suspend_next(&s), SP_NEXT_RESUME);
     /* provisioning goes on (readiness skips pods); suspended once Ready */
@@ -143,6 +150,8 @@ static void suspended_is_a_phase_with_few_ways_in_and_out(void **state)
     assert_string_equal(sp_phase_name(SP_PHASE_SUSPENDED), "Suspended");
     assert_int_equal(sp_phase_parse("Suspended"), SP_PHASE_SUSPENDED);
     assert_true(sp_phase_transition_ok(SP_PHASE_READY, SP_PHASE_SUSPENDED));
+    assert_true(sp_phase_transition_ok(SP_PHASE_DEGRADED, SP_PHASE_SUSPENDED));
+    assert_false(sp_phase_transition_ok(SP_PHASE_SUSPENDED, SP_PHASE_DEGRADED));
     assert_true(sp_phase_transition_ok(SP_PHASE_SUSPENDED, SP_PHASE_PROVISIONING));
     assert_true(sp_phase_transition_ok(SP_PHASE_SUSPENDED, SP_PHASE_DELETING));
     assert_true(sp_phase_transition_ok(SP_PHASE_SUSPENDED, SP_PHASE_SUSPENDED));
