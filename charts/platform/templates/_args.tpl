@@ -28,6 +28,9 @@ one-line change here. scripts/dev-credentials.sh writes the identity flags (--se
 - --max-provisioning={{ .Values.config.maxProvisioning }}
 - --max-stores-per-user={{ .Values.config.maxStoresPerUser }}
 - --storefront-check={{ .Values.config.storefrontCheck }}
+- --health-interval={{ .Values.config.healthInterval }}
+- --health-restarts={{ .Values.config.healthRestarts }}
+- --health-window={{ .Values.config.healthWindow }}
 - --log-level={{ .Values.config.logLevel }}
 {{- range .Values.config.extraArgs }}
 - {{ . | quote }}
