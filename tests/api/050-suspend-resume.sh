@@ -128,8 +128,11 @@ check "same claims after both restarts" bash -c "[ \"\$(kubectl get pvc -n $ns -
 
 # --- Events, audit, metrics -------------------------------------------------------------------
 events() { kubectl get events -n default --field-selector "involvedObject.kind=Store,involvedObject.name=$s" -o json; }
-check "Events: Suspended, and Provisioning (resuming) then Ready" bash -c \
-	"$(declare -f events); events | jq -e '[.items[].reason] | (index(\"Suspended\") != null and index(\"Ready\") != null)' >/dev/null && events | jq -e '[.items[] | select(.reason == \"Provisioning\") | .message] | any(test(\"resuming\"))' >/dev/null"
+transitions_recorded() {
+	events | jq -e '[.items[].reason] | (index("Suspended") != null and index("Ready") != null)' >/dev/null &&
+		events | jq -e '[.items[] | select(.reason == "Provisioning") | .message] | any(test("resuming"))' >/dev/null
+}
+check "Events: Suspended, and Provisioning (resuming) then Ready" transitions_recorded
 check "audit: the suspends and resumes, by whom" bash -c \
 	"grep '\"action\":\"store.suspend\"' $t_tmp/audit.log | grep -q '\"user\":\"$U_ALICE\"' && grep '\"action\":\"store.resume\"' $t_tmp/audit.log | grep -q '\"user\":\"$U_BOB\"'"
 check "activity lists the steps" expect_json 200 \
