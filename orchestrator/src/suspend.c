@@ -18,6 +18,12 @@ bool sp_suspend_resumed(const struct sp_store *s)
     return s->status.resumed_ms && s->status.resumed_ms >= s->status.suspended_ms;
 }
 
+bool sp_suspend_resuming(const struct sp_store *s)
+{
+    return s->status.phase == SP_PHASE_PROVISIONING && sp_suspend_resumed(s) &&
+           s->status.provisioning_ms == s->status.resumed_ms;
+}
+
 enum sp_suspend_answer sp_suspend_decide(enum sp_suspend_op op, const struct sp_store *s, char *why,
                                          size_t n)
 {

@@ -57,4 +57,12 @@ enum sp_suspend_next sp_suspend_next(const struct sp_store *s);
 /* True when s was resumed after its latest suspension started. */
 bool sp_suspend_resumed(const struct sp_store *s);
 
+/*
+ * True while s is being brought back from a suspension: Provisioning since
+ * its resume (provisioningStartedAt == resumedAt). Its namespace holds the
+ * data the suspension kept, so nothing may fail it then: Failed's clean-up
+ * deletes the namespace. The provisioning steps retry instead (reconcile_job.c).
+ */
+bool sp_suspend_resuming(const struct sp_store *s);
+
 #endif

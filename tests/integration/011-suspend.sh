@@ -58,7 +58,15 @@ check "two claims, Bound, on host directories" bash -c \
 # --- suspend ----------------------------------------------------------------------------------
 running_pods() { kubectl get pods -n "$ns" -o json | jq '[.items[] | select(.status.phase != "Succeeded" and .status.phase != "Failed")] | length'; }
 no_pod_runs() { [ "$(running_pods)" = 0 ]; }
-no_containers() { [ -z "$(ctr --address "$sock" -n k8s.io containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$ns" 2>/dev/null)" ]; }
+containers() { ctr --address "$sock" -n k8s.io containers ls -q "labels.\"io.kubernetes.pod.namespace\"==$ns" 2>/dev/null; }
+no_containers() { [ -z "$(containers)" ]; }
+no_task_runs() { # none of the store's containers has a running task on the node
+	local id running
+	running=$(ctr --address "$sock" -n k8s.io tasks ls 2>/dev/null | awk '$3 == "RUNNING" {print $1}')
+	for id in $(containers); do
+		! grep -qx "$id" <<<"$running" || { echo "still running: $id"; return 1; }
+	done
+}
 suspended() { store_is "$s" Suspended && kubectl get store "$s" -o jsonpath='{.status.message}' | grep -q '^suspended:'; }
 t0=$(date +%s.%N)
 code=$(post suspend)
@@ -68,11 +76,19 @@ check "no pod of the store runs" wait_for 180 no_pod_runs
 no_pods_s=$(elapsed "$t0")
 check "the store is Suspended (status.message: suspended)" wait_for 30 suspended
 suspended_s=$(elapsed "$t0")
-check "no container of the store is left on the node" wait_for 90 no_containers
+check "no container of the store runs on the node" wait_for 60 no_task_runs
+no_tasks_s=$(elapsed "$t0")
+check "and the kubelet removed them" wait_for 120 no_containers
 no_containers_s=$(elapsed "$t0")
 check "kubectl get stores shows it Suspended" bash -c "kubectl get store $s --no-headers | grep -qw Suspended"
 check "its claims are the same ones, still Bound" bash -c "[ \"\$(kubectl get pvc -n $ns -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}={.status.phase} {end}')\" = '$pvcs' ]"
-check "their host directories are still there" bash -c "for d in $dirs; do [ -d \"\$d\" ] || { echo \"gone: \$d\"; exit 1; }; done"
+dirs_remain() {
+	local d
+	for d in $dirs; do
+		[ -d "$d" ] || { echo "gone: $d"; return 1; }
+	done
+}
+check "their host directories are still there" dirs_remain
 check "the credentials Secret is the same one" bash -c "[ \"\$(kubectl get secret -n $ns store-$s-credentials -o jsonpath='{.metadata.uid}')\" = '$secret_uid' ]"
 shows_nothing() {
 	local code
@@ -97,8 +113,8 @@ check "the shop lists its products again" serves_the_shop
 check "the same claims as before the suspension" bash -c "[ \"\$(kubectl get pvc -n $ns -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}={.status.phase} {end}')\" = '$pvcs' ]"
 check "the order placed before the suspension is still in the database" bash -c \
 	"[ -n '$order_id' ] && kubectl -n $ns exec deploy/$ns-wordpress -c wordpress -- php /opt/scripts/order-check.php /var/www/html $order_id | jq -e '.payment_method == \"cod\" and .currency == \"INR\" and (.tax_lines | length == 1)'"
-printf '# suspend -> no pod running: %.1f s; -> Suspended: %.1f s; -> no container on the node: %.1f s\n' \
-	"$no_pods_s" "$suspended_s" "$no_containers_s"
+printf '# suspend -> no pod running: %.1f s; -> Suspended: %.1f s; -> no container running on the node: %.1f s; -> containers removed: %.1f s\n' \
+	"$no_pods_s" "$suspended_s" "$no_tasks_s" "$no_containers_s"
 printf '# resume -> Ready (storefront answering): %.1f s\n' "$resume_s"
 
 kubectl delete store "$s" --wait=false >/dev/null

@@ -480,6 +480,40 @@ static void resuming_provisions_again_until_ready(void **state)
     free(st);
 }
 
+/* A resume past --provision-timeout is never Failed (Failed's clean-up deletes the data). */
+static void a_late_resume_is_not_failed(void **state)
+{
+    static const char late[] =
+        "{\"metadata\":{\"name\":\"s1\",\"uid\":\"u1\",\"generation\":3,\"resourceVersion\":\"7\","
+        "\"finalizers\":[\"storeplatform.dev/cleanup\"]},"
+        "\"spec\":{\"engine\":\"e\",\"owner\":\"o\"},"
+        "\"status\":{\"phase\":\"Provisioning\",\"observedGeneration\":2,"
+        "\"suspendedAt\":\"2020-01-01T00:00:00Z\",\"resumedAt\":\"2020-01-02T00:00:00Z\","
+        "\"provisioningStartedAt\":\"2020-01-02T00:00:00Z\"}}";
+    char *first = sp_strdup(late), *p = strstr(first, "\"provisioningStartedAt\":\"2020-01-02");
+    struct world w = {.store = late, .want_status = true};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+    /* it goes on with its steps, and as the fixture's engine checks nothing, is Ready */
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 1);
+    assert_false(wrote(&w, "\"phase\":\"Failed\""));
+    assert_true(wrote(&w, "\"phase\":\"Ready\""));
+    free(w.status);
+    /* the control: a first provisioning (not a resume) that late is Failed */
+    p[strlen("\"provisioningStartedAt\":\"2020-01-0")] = '3';
+    w = (struct world){.store = first, .want_status = true};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_true(wrote(&w, "\"phase\":\"Failed\""));
+    assert_true(wrote(&w, "did not become ready within"));
+    free(w.status);
+    free(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +527,7 @@ int main(void)
         cmocka_unit_test(suspending_upgrades_once_then_waits_for_no_pod),
         cmocka_unit_test(a_settled_suspension_costs_nothing),
         cmocka_unit_test(resuming_provisions_again_until_ready),
+        cmocka_unit_test(a_late_resume_is_not_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,25 @@ static void controller_suspends_ready_stores_and_resumes_suspended_ones(void **s
     assert_int_equal(sp_suspend_next(&s), SP_NEXT_NONE);
 }
 
+static void resuming_lasts_from_the_resume_to_ready(void **state)
+{
+    struct sp_store s = store(SP_PHASE_PROVISIONING, false, false);
+    (void)state;
+    s.status.suspended_ms = 1000;
+    s.status.resumed_ms = s.status.provisioning_ms = 2000;
+    assert_true(sp_suspend_resuming(&s));
+    s.status.provisioning_ms = 3000; /* provisioned again since (a spec change) */
+    assert_false(sp_suspend_resuming(&s));
+    s.status.provisioning_ms = 2000;
+    s.status.phase = SP_PHASE_READY;
+    assert_false(sp_suspend_resuming(&s));
+    s = store(SP_PHASE_PROVISIONING, false, false); /* never suspended */
+    assert_false(sp_suspend_resuming(&s));
+    s.status.suspended_ms = 3000; /* suspended again after that resume */
+    s.status.resumed_ms = s.status.provisioning_ms = 2000;
+    assert_false(sp_suspend_resuming(&s));
+}
+
 static void suspended_is_a_phase_with_few_ways_in_and_out(void **state)
 {
     (void)state;
@@ -270,6 +289,7 @@ int main(void)
         cmocka_unit_test(suspend_needs_a_ready_store),
         cmocka_unit_test(resume_needs_a_suspended_store_and_repeats_quietly),
         cmocka_unit_test(controller_suspends_ready_stores_and_resumes_suspended_ones),
+        cmocka_unit_test(resuming_lasts_from_the_resume_to_ready),
         cmocka_unit_test(suspended_is_a_phase_with_few_ways_in_and_out),
         cmocka_unit_test(suspension_goes_through_json),
         cmocka_unit_test(counts_pods_that_still_run),
