@@ -72,10 +72,12 @@ case ${1:-} in
 esac
 
 [ "$(id -u)" -eq 0 ] || die "run as root (buildah builds with chroot isolation)"
+# ctr is containerd's, built by make tools (Debian's would be containerd 1.6's)
+PATH="$("$root/scripts/tools.sh" --dir):$PATH"
 missing=()
 for c in mmdebstrap umoci buildah sha256sum; do command -v "$c" >/dev/null || missing+=("$c"); done
 [ -z "$load" ] || command -v ctr >/dev/null || missing+=(ctr)
-[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (make deps installs mmdebstrap, umoci and buildah; ctr comes with containerd)"
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (make deps installs mmdebstrap, umoci and buildah; ctr: make tools)"
 mkdir -p "$cache/logs"
 exec 9>"$cache/.lock"
 flock 9 || die "cannot lock $cache/.lock"

@@ -81,7 +81,7 @@ static const struct flag flags[] = {
       "namespace of the Lease (default: the kubeconfig's or pod's)"),
     F("leader-elect-lease", STR, leader_lease, "name of the Lease"),
     F("leader-elect-identity", STR, leader_identity,
-      "this replica's identity (default: hostname-pid)"),
+      "this replica's identity (default: hostname-pid-random, new for every process)"),
     F("lease-duration", DUR, lease_duration_ms,
       "a new leader takes over after this long without renewal"),
     F("lease-renew-deadline", DUR, lease_renew_ms,

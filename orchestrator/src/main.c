@@ -141,7 +141,13 @@ static void reconciler_from_config(struct app *a)
     mkdir(a->helm_home, 0700);
     gethostname(host, sizeof(host) - 1);
     if (!cfg->leader_identity) {
-        snprintf(a->identity, sizeof(a->identity), "%s-%d", host, (int)getpid());
+        /* A process of its own: a container restarted in the same pod is PID 1 again, and
+         * must not take its dead predecessor's Lease as its own. */
+        unsigned char r[3] = {0};
+        if (sp_random(r, sizeof(r)) != SP_OK)
+            memset(r, 0, sizeof(r));
+        snprintf(a->identity, sizeof(a->identity), "%s-%d-%02x%02x%02x", host, (int)getpid(), r[0],
+                 r[1], r[2]);
         a->cfg.leader_identity = a->identity;
     }
     sp_event_set_instance(cfg->leader_identity);

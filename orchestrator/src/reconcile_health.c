@@ -140,9 +140,12 @@ static enum sp_err find_problem(struct sp_job *j, char **problem)
     free(last);
     if (!sp_job_storefront_serves(j)) {
         const struct sp_condition *c = &j->s.status.cond[SP_COND_STOREFRONT];
-        sp_health_span(j->now - c->since_ms, span, sizeof(span));
-        *problem = sp_asprintf("the storefront does not answer (%s) for %s",
-                               c->message ? c->message : "no answer", span);
+        int64_t down_ms = j->now - c->since_ms;
+        sp_health_span(down_ms, span, sizeof(span));
+        /* how long only once it is more than a blip */
+        *problem = sp_asprintf("the storefront does not answer (%s)%s%s",
+                               c->message ? c->message : "no answer",
+                               down_ms >= 5000 ? " for " : "", down_ms >= 5000 ? span : "");
     }
     return SP_OK;
 }

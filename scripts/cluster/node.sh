@@ -18,7 +18,11 @@
 # so only pods that ask for it run there. Its pods get 10.88.0.0/24 on the
 # bridge spbr0 (10.88.0.1, an address that exists only on this machine; the
 # kubelet, CoreDNS and NodePorts listen there). The ingress answers on
-# 127.0.0.1:$STORE_INGRESS_PORT (80): http://<store>.localtest.me/ from this machine..
+# 127.0.0.1:$STORE_INGRESS_PORT (80): http://<store>.localtest.me/ from this
+# machine, and on 10.88.0.1:80 for the pods (the in-cluster orchestrator's
+# storefront check). The API server stays on loopback; pods reach it through
+# the "kubernetes" Service, which the API server advertises at 10.88.0.1 on its
+# own port (scripts/cluster/kwokctl.yaml), where socat forwards to loopback.
 # Fixed paths the components use whatever their flags: /run/containerd,
 # /var/lib/cni, /var/lib/kubelet/device-plugins; only one real node per machine.
 set -euo pipefail
@@ -158,6 +162,7 @@ require() {
 	for c in kubelet kube-proxy containerd containerd-shim-runc-v2 ctr coredns traefik kubectl; do
 		[ -x "$bin/$c" ] || missing+=("$c (make tools)")
 	done
+	command -v socat >/dev/null || missing+=("socat (make deps)")
 	for c in runc iptables ip6tables conntrack ip openssl inotifywait gcc umoci jq; do
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c (make deps)")
 	done
@@ -410,21 +415,41 @@ start_traefik() {
 	kubeconfig_for traefik
 	spawn traefik env KUBECONFIG="$dir/traefik.kubeconfig" traefik \
 		--entrypoints.web.address="127.0.0.1:$ingress_port" \
+		--entrypoints.pods.address="$gw:80" \
 		--entrypoints.ping.address=127.0.0.1:10359 --ping=true --ping.entrypoint=ping \
 		--providers.kubernetesingress=true --providers.kubernetesingress.allowemptyservices=true \
 		--global.checknewversion=false --global.sendanonymoususage=false --log.level=INFO
 	wait_until 30 Traefik curl -fsS http://127.0.0.1:10359/ping
 }
 
+# The API server for the pods: the "kubernetes" Service's endpoint is the
+# address the API server advertises (kwokctl.yaml: the bridge's, on the port it
+# listens on at loopback); forward that address to loopback, and nothing else.
+start_apiserver_proxy() {
+	local server port advertised
+	server=$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+	port=${server##*:}
+	advertised=$(kc get endpointslice -n default -l kubernetes.io/service-name=kubernetes \
+		-o jsonpath='{.items[0].endpoints[0].addresses[0]}:{.items[0].ports[0].port}' 2>/dev/null || true)
+	[ "$advertised" = "$gw:$port" ] ||
+		log "warning: the API server advertises '$advertised', not $gw:$port; pods cannot reach it (cluster made before scripts/cluster/kwokctl.yaml set advertise-address: make cluster-down cluster-up)"
+	spawn apiserver-proxy socat "TCP-LISTEN:$port,bind=$gw,fork,reuseaddr" "TCP:127.0.0.1:$port"
+	wait_until 10 "the API server's address for pods ($gw:$port)" \
+		curl -sS --max-time 2 -k -o /dev/null "https://$gw:$port/livez"
+}
+
 # kube-controller-manager's host-path provisioner makes each volume's directory
-# 0750 root; the pods' users (www-data, mysql) must write there.
+# 0750 root; the pods' users (www-data, mysql) must write there. A new directory
+# is opened at once (inotify), and every 2 s whatever was missed: the provisioner
+# makes /tmp/hostpath_pv itself again when something removed it, and a watch on
+# the removed one would see nothing more.
 start_volume_watcher() {
 	mkdir -p /tmp/hostpath_pv
 	# shellcheck disable=SC2016 # the inner script's own variables
-	spawn volumes bash -c 'inotifywait -m -q -e create -e moved_to --format "%w%f" /tmp/hostpath_pv |
-		while read -r d; do [ -d "$d" ] && chmod 0777 "$d"; done'
-	# Volumes provisioned before the watcher.
-	find /tmp/hostpath_pv -mindepth 1 -maxdepth 1 -type d -exec chmod 0777 {} + 2>/dev/null || true
+	spawn volumes bash -c 'while :; do
+		inotifywait -q -t 2 -e create -e moved_to /tmp/hostpath_pv >/dev/null 2>&1 || sleep 0.2
+		find /tmp/hostpath_pv -mindepth 1 -maxdepth 1 -type d ! -perm 0777 -exec chmod 0777 {} + 2>/dev/null
+	done'
 }
 
 node_ready() {
@@ -457,6 +482,7 @@ start() {
 	start_kube_proxy
 	start_coredns
 	start_traefik
+	start_apiserver_proxy
 	start_volume_watcher
 	wait_until 60 "node $node" node_ready
 	log "node $node ready in $((SECONDS - t0))s; ingress on 127.0.0.1:$ingress_port"
@@ -556,7 +582,7 @@ stop() {
 	other=$(owner)
 	if [ -n "$other" ] && [ "$other" != "$dir" ]; then
 		# Not this machine's node: stop only what this directory started.
-		for p in volumes traefik coredns kubelet kube-proxy containerd; do stop_process "$p"; done
+		for p in volumes apiserver-proxy traefik coredns kubelet kube-proxy containerd; do stop_process "$p"; done
 		rm -rf "$dir"
 		log "stopped; the machine's node belongs to $other and was left alone"
 		return 0
@@ -564,7 +590,7 @@ stop() {
 	if [ -f "$admin_kubeconfig" ]; then
 		kc delete node "$node" --wait=false --ignore-not-found --request-timeout=5s >/dev/null 2>&1 || true
 	fi
-	for p in volumes traefik coredns kubelet kube-proxy; do stop_process "$p"; done
+	for p in volumes apiserver-proxy traefik coredns kubelet kube-proxy; do stop_process "$p"; done
 	if [ -f "$dir/kube-proxy.yaml" ]; then
 		kube-proxy --config "$dir/kube-proxy.yaml" --cleanup >/dev/null 2>&1 || true
 	fi
