@@ -33,14 +33,23 @@ run() {
 		names+=("$s")
 		store_apply "$s"
 	done
+	# Each store on its own: Ready, then its first order at once (the stores do not wait for
+	# each other), the time of each written to a file.
+	local jobs=()
 	for s in "${names[@]}"; do
-		wait_for 600 store_is "$s" Ready >/dev/null || { echo "$s did not become Ready"; return 1; }
-		ready+=("$(sub "$(epoch "$(kubectl get store "$s" -o jsonpath='{.status.readyAt}')")" "$t0")")
+		(
+			wait_for 600 store_is "$s" Ready >/dev/null || { echo "$s did not become Ready"; exit 1; }
+			"$root/scripts/order.sh" --host "$s.localtest.me" "http://127.0.0.1:$port" >"$t_tmp/$s.order" 2>&1 ||
+				{ echo "$s: no order"; tail -n 3 "$t_tmp/$s.order"; exit 1; }
+			now >"$t_tmp/$s.ordered"
+		) &
+		jobs+=($!)
 	done
+	wait "${jobs[@]}" # not a bare wait: the orchestrator is a child of this shell too
 	for s in "${names[@]}"; do
-		"$root/scripts/order.sh" --host "$s.localtest.me" "http://127.0.0.1:$port" >"$t_tmp/$s.order" 2>&1 ||
-			{ echo "$s: no order"; tail -n 3 "$t_tmp/$s.order"; return 1; }
-		ordered+=("$(sub "$(now)" "$t0")")
+		[ -s "$t_tmp/$s.ordered" ] || return 1
+		ready+=("$(sub "$(epoch "$(kubectl get store "$s" -o jsonpath='{.status.readyAt}')")" "$t0")")
+		ordered+=("$(sub "$(cat "$t_tmp/$s.ordered")" "$t0")")
 		local ns="store-$s" pods
 		pods=$(kubectl get pods -n "$ns" -o json)
 		# the shop pod: scheduled -> all containers started
@@ -54,21 +63,21 @@ run() {
 		setups+=("$(kubectl get jobs -n "$ns" -o json | jq -r '.items[0].status.completionTime' | { read -r a; sub "$(epoch "$a")" "$t0"; })")
 		echo "$s: pods started $(printf %.1f "${starts[-1]}") s after scheduling; database ready $(printf %.1f "${dbs[-1]}") s, setup done $(printf %.1f "${setups[-1]}") s, Ready $(printf %.1f "${ready[-1]}") s, first order $(printf %.1f "${ordered[-1]}") s after the POST"
 	done
-	stat() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]}'; }
+	p50_max() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]}'; }
 	local a b
-	read -r a b < <(stat "${ordered[@]}")
+	read -r a b < <(p50_max "${ordered[@]}")
 	{
 		echo "${label}_n=$count"
 		echo "${label}_order_p50=$a"
 		echo "${label}_order_max=$b"
-		read -r a b < <(stat "${ready[@]}")
+		read -r a b < <(p50_max "${ready[@]}")
 		echo "${label}_ready_p50=$a"
 		echo "${label}_ready_max=$b"
-		read -r a b < <(stat "${starts[@]}")
+		read -r a b < <(p50_max "${starts[@]}")
 		echo "${label}_start_p50=$a"
-		read -r a b < <(stat "${dbs[@]}")
+		read -r a b < <(p50_max "${dbs[@]}")
 		echo "${label}_db_p50=$a"
-		read -r a b < <(stat "${setups[@]}")
+		read -r a b < <(p50_max "${setups[@]}")
 		echo "${label}_setup_p50=$a"
 	} >>"$out"
 	# Memory of each running store: its pods' memory cgroups (cache included, as the limit counts it).
@@ -81,7 +90,7 @@ run() {
 		done
 		kib+=("$total")
 	done
-	read -r a b < <(stat "${kib[@]}")
+	read -r a b < <(p50_max "${kib[@]}")
 	echo "${label}_mem_kib_p50=$a" >>"$out"
 	echo "$label: first order p50 ${ordered[*]:0:1}..; memory per store p50 $(awk -v k="$a" 'BEGIN {printf "%.0f MiB", k / 1024}')"
 	for s in "${names[@]}"; do kubectl delete store "$s" --wait=false >/dev/null; done

@@ -23,7 +23,7 @@ for i in $(seq 1 "$runs"); do
 	t=$(now)
 	store_setup || { echo "setup failed:"; tail -n 20 "$store_out"; exit 1; }
 	first+=("$(echo "$(now) - $t" | bc)")
-	line=$(grep -E '^setup: done in' "$store_out") || { echo "setup.php printed no timing"; exit 1; }
+	line=$(grep -E "setup: done in" "$store_out") || { echo "setup.php printed no timing:"; tail -n 5 "$store_out"; exit 1; }
 	core+=("$(sed -E 's/.*WordPress ([0-9.]+)s.*/\1/' <<<"$line")")
 	plugin+=("$(sed -E 's/.*WooCommerce ([0-9.]+)s.*/\1/' <<<"$line")")
 	shop+=("$(sed -E 's/.*shop ([0-9.]+)s.*/\1/' <<<"$line")")
