@@ -90,13 +90,16 @@ export const api = {
   },
   remove: async (name) => toStore((await request('DELETE', `/stores/${enc(name)}`)).data),
   retry: async (name) => toStore((await request('POST', `/stores/${enc(name)}/retry`)).data),
+  suspend: async (name) => toStore((await request('POST', `/stores/${enc(name)}/suspend`)).data),
+  resume: async (name) => toStore((await request('POST', `/stores/${enc(name)}/resume`)).data),
   events: async (name) => items((await request('GET', `/stores/${enc(name)}/events`)).data),
   credentials: async (name) => (await request('GET', `/stores/${enc(name)}/credentials`)).data,
 };
 
 // The API answers with a flat view of a Store ({name, engine, owner,
 // displayName, plan, phase, message, reason, url, adminUrl, createdAt,
-// provisioningStartedAt, readyAt, failedAt, deleting, conditions}); the views
+// provisioningStartedAt, readyAt, failedAt, suspendedAt, resumedAt, suspended,
+// deleting, conditions}); the views
 // read the resource's own shape (metadata/spec/status), so both are accepted
 // and the flat one is turned into it.
 export function toStore(v) {
@@ -110,7 +113,7 @@ export function toStore(v) {
       deletionTimestamp: v.deleting ? (v.deletedAt || v.deletionTimestamp || 'now') : undefined,
       resourceVersion: v.resourceVersion,
     },
-    spec: { engine: v.engine, owner: v.owner, displayName: v.displayName, plan: v.plan },
+    spec: { engine: v.engine, owner: v.owner, displayName: v.displayName, plan: v.plan, suspended: v.suspended === true },
     status: {
       phase: v.phase,
       message: v.message,
@@ -120,6 +123,8 @@ export function toStore(v) {
       provisioningStartedAt: v.provisioningStartedAt,
       readyAt: v.readyAt,
       failedAt: v.failedAt,
+      suspendedAt: v.suspendedAt,
+      resumedAt: v.resumedAt,
       conditions: v.conditions || [],
       activity: v.activity || [],
     },

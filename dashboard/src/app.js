@@ -26,7 +26,7 @@ let notice = '';
 const root = document.getElementById('app');
 
 function freshDetail(name) {
-  return { name, events: null, eventsLoading: false, creds: null, credsLoading: false, credsError: '', retrying: false, retryError: '', gone: false, loading: false };
+  return { name, events: null, eventsLoading: false, creds: null, credsLoading: false, credsError: '', retrying: false, retryError: '', suspending: false, suspendError: '', gone: false, loading: false };
 }
 
 // ---- routing -------------------------------------------------------------------------
@@ -244,6 +244,23 @@ async function loadEvents(name) {
   schedule();
 }
 
+// Suspend or resume (op): 202 changed, 200 already so; a 409 names the phase.
+async function suspension(name, op) {
+  detail.suspending = true;
+  detail.suspendError = '';
+  schedule();
+  try {
+    const s = await api[op](name);
+    if (s?.metadata?.name) upsert(s);
+    toast(op === 'suspend' ? `Suspending ${name}` : `Resuming ${name}`);
+    loadEventsSoon(); // the request is in the audit log
+  } catch (e) {
+    if (detail.name === name) detail.suspendError = e.message;
+  }
+  if (detail.name === name) detail.suspending = false;
+  schedule();
+}
+
 function detailActions(name) {
   return {
     remove: () => remove(name, true),
@@ -261,6 +278,8 @@ function detailActions(name) {
       if (detail.name === name) detail.retrying = false;
       schedule();
     },
+    suspend: () => suspension(name, 'suspend'),
+    resume: () => suspension(name, 'resume'),
     revealCreds: async () => {
       detail.credsLoading = true;
       detail.credsError = '';

@@ -4,6 +4,11 @@
  * with spec.owner = the caller, delete, the retry annotation), which the
  * controller of whichever replica leads then acts on.
  *
+ * Suspend and resume decide on the Store as the API server has it (not the
+ * cache, which may not show the previous call yet, so a repeated call is
+ * answered 200 at once) and write spec.suspended with that resourceVersion:
+ * a store that changed meanwhile is read and decided on again.
+ *
  * A store of another user answers 404, exactly as a store that does not
  * exist, so names of other users' stores are not revealed by these routes
  * (a create of a taken name must still say 409: names are global).
@@ -20,6 +25,7 @@
 #include "log.h"
 #include "request.h"
 #include "store.h"
+#include "suspend.h"
 #include "util.h"
 
 /* The Store named in the path if the caller may see it (new reference); else answers 404. */
@@ -288,6 +294,128 @@ static void retry(struct sp_api *api, struct sp_http_req *r)
     json_decref(obj);
 }
 
+/* ---- suspend and resume ------------------------------------------------------------ */
+
+/* The cached Store shows spec.suspended == want (or is gone), or the wait ran out. */
+static void wait_for_cache(struct sp_api *api, const char *name, bool want)
+{
+    for (int64_t deadline = sp_now_ms() + api->cfg.create_wait_ms;;) {
+        json_t *o = sp_cache_get(api->cache, name);
+        bool seen =
+            !o || json_is_true(json_object_get(json_object_get(o, "spec"), "suspended")) == want;
+        json_decref(o);
+        if (seen || sp_now_ms() >= deadline)
+            return;
+        sp_sleep_ms(20);
+    }
+}
+
+/* No body, white space, or an empty JSON object. */
+static bool empty_body(const struct sp_http_req *r)
+{
+    json_t *v;
+    bool empty;
+    size_t i = 0;
+
+    while (i < r->body.len && r->body.data[i] && strchr(" \t\r\n", r->body.data[i]))
+        i++;
+    if (i == r->body.len)
+        return true;
+    v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, NULL);
+    empty = json_is_object(v) && json_object_size(v) == 0;
+    json_decref(v);
+    return empty;
+}
+
+/*
+ * POST /stores/{name}/suspend and /resume (suspend.h decides): 202 when
+ * spec.suspended was written, 200 when the store already is (or is becoming)
+ * what was asked, 409 naming the phase otherwise.
+ */
+static void suspension(struct sp_api *api, struct sp_http_req *r, enum sp_suspend_op op)
+{
+    json_t *obj = visible(api, r), *fresh = NULL, *patched = NULL, *patch;
+    const bool want = op == SP_OP_SUSPEND;
+    const char *what = want ? "suspend" : "resume";
+    struct sp_store s;
+    char *path, why[300];
+    enum sp_suspend_answer answer;
+    enum sp_err err;
+
+    if (!obj)
+        return;
+    if (!empty_body(r)) {
+        sp_http_error(r, 400, "invalid", "body", "%s takes no body (or {}); nothing was changed",
+                      what);
+        json_decref(obj);
+        return;
+    }
+    path = sp_asprintf("%s/%s", SP_STORES_PATH, r->name);
+    for (int attempt = 0;; attempt++) {
+        json_decref(fresh);
+        fresh = NULL;
+        err = sp_kube_get(api->kube, path, &fresh);
+        if (err == SP_E_NOTFOUND) {
+            sp_http_error(r, 404, "not_found", "name", "no store named '%s'", r->name);
+            goto out;
+        }
+        if (!err)
+            err = sp_store_from_json(fresh, &s);
+        if (err) {
+            upstream_error(r, err, what);
+            goto out;
+        }
+        answer = sp_suspend_decide(op, &s, why, sizeof(why));
+        if (answer != SP_SUSPEND_CHANGE) {
+            if (answer == SP_SUSPEND_ALREADY)
+                sp_http_json(r, 200, sp_api_store_view(fresh));
+            else
+                sp_http_error(r, 409,
+                              s.deleting ? "deleting"
+                              : want     ? "not_ready"
+                                         : "not_suspended",
+                              "phase", "%s", why);
+            sp_store_release(&s);
+            goto out;
+        }
+        patch = json_pack("{s:{s:b}, s:{s:s}}", "spec", "suspended", want, "metadata",
+                          "resourceVersion", s.resource_version ? s.resource_version : "");
+        sp_store_release(&s);
+        err = sp_kube_merge_patch(api->kube, path, patch, &patched);
+        json_decref(patch);
+        if (err != SP_E_CONFLICT || attempt == 2)
+            break;
+    }
+    if (err == SP_E_CONFLICT) {
+        sp_http_error(r, 409, "conflict", "name",
+                      "store '%s' keeps changing; try to %s it again shortly", r->name, what);
+        goto out;
+    }
+    if (err) {
+        upstream_error(r, err, what);
+        goto out;
+    }
+    sp_info(r->name, "api", "%s requested by %s", what, r->user.name);
+    wait_for_cache(api, r->name, want);
+    sp_api_views_invalidate(api->views);
+    sp_http_json(r, 202, sp_api_store_view(patched));
+out:
+    json_decref(patched);
+    json_decref(fresh);
+    json_decref(obj);
+    free(path);
+}
+
+static void suspend(struct sp_api *api, struct sp_http_req *r)
+{
+    suspension(api, r, SP_OP_SUSPEND);
+}
+
+static void resume(struct sp_api *api, struct sp_http_req *r)
+{
+    suspension(api, r, SP_OP_RESUME);
+}
+
 /* ---- activity ------------------------------------------------------------------------ */
 
 static void add_item(json_t *items, const char *time, const char *source, json_t *o)
@@ -476,6 +604,10 @@ const struct sp_route sp_api_stores_routes[] = {
     {"GET", "/api/v1/stores/{name}", get, SP_ROUTE_AUTH, NULL},
     {"DELETE", "/api/v1/stores/{name}", delete, SP_ROUTE_AUTH | SP_ROUTE_WRITE, "store.delete"},
     {"POST", "/api/v1/stores/{name}/retry", retry, SP_ROUTE_AUTH | SP_ROUTE_WRITE, "store.retry"},
+    {"POST", "/api/v1/stores/{name}/suspend", suspend, SP_ROUTE_AUTH | SP_ROUTE_WRITE,
+     "store.suspend"},
+    {"POST", "/api/v1/stores/{name}/resume", resume, SP_ROUTE_AUTH | SP_ROUTE_WRITE,
+     "store.resume"},
     {"GET", "/api/v1/stores/{name}/events", activity, SP_ROUTE_AUTH, NULL},
     {"GET", "/api/v1/stores/{name}/credentials", credentials, SP_ROUTE_AUTH | SP_ROUTE_AUDIT,
      "store.credentials"},

@@ -397,6 +397,10 @@ json_t *sp_api_store_view(const json_t *obj)
     copy(v, "provisioningStartedAt", st, "provisioningStartedAt");
     copy(v, "readyAt", st, "readyAt");
     copy(v, "failedAt", st, "failedAt");
+    copy(v, "suspendedAt", st, "suspendedAt");
+    copy(v, "resumedAt", st, "resumedAt");
+    json_object_set_new(v, "suspended",
+                        json_boolean(json_is_true(json_object_get(spec, "suspended"))));
     json_object_set_new(v, "deleting", json_boolean(deleting));
     json_array_foreach(json_object_get(st, "conditions"), i, c)
     {

@@ -273,6 +273,24 @@ void sp_ready_pods(const struct sp_ready_ctx *c, const json_t *pods, char **prob
     }
 }
 
+size_t sp_ready_running_pods(const json_t *pods, char **first)
+{
+    const json_t *pod;
+    size_t i, n = 0;
+
+    *first = NULL;
+    json_array_foreach(pods, i, pod)
+    {
+        const char *phase =
+            json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
+        if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
+            continue;
+        if (n++ == 0 && name_of(pod))
+            *first = sp_strdup(name_of(pod));
+    }
+    return n;
+}
+
 void sp_ready_restarts(const json_t *pods, int64_t *restarts, char **last)
 {
     const json_t *o, *c;

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SP_READY_WARNING_AGE_MS 5000
@@ -51,6 +52,13 @@ void sp_ready_workloads(const char *kind, const json_t *items, char **problem, b
  */
 void sp_ready_pods(const struct sp_ready_ctx *c, const json_t *pods, char **problem, bool *hard,
                    bool *any);
+
+/*
+ * Pods that may still run (phase neither Succeeded nor Failed, so also
+ * Pending and terminating ones): how many, and the first one's name in
+ * *first (caller frees; NULL when none). What "scaled to zero" waits for.
+ */
+size_t sp_ready_running_pods(const json_t *pods, char **first);
 
 /*
  * A running store's restarts (health after Ready, reconcile_health.c): the

@@ -38,6 +38,7 @@ struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_en
     pthread_mutex_init(&r->health_lock, NULL);
     sp_job_metric_failures();
     sp_job_metric_duration();
+    sp_job_suspend_metrics();
     return r;
 }
 
@@ -206,13 +207,41 @@ static enum sp_err ready(struct sp_job *j, int64_t *requeue)
     return sp_job_health(j, requeue);
 }
 
-/* The dispatcher: a retry or a changed spec first, then the phase's own file. */
+/* Suspended, and spec.suspended is false again: provisioned again, as after a spec change. */
+static enum sp_err resume(struct sp_job *j)
+{
+    enum sp_err err = provision_again(j, "the store is resumed", "Normal",
+                                      "resuming: starting the shop and its database");
+    if (err)
+        return err;
+    j->s.status.resumed_ms = j->now;
+    sp_store_set_cond(&j->s, SP_COND_WORKLOADS, SP_UNKNOWN, "Resuming", "starting", j->now);
+    sp_store_set_cond(&j->s, SP_COND_STOREFRONT, SP_UNKNOWN, "Resuming", "starting", j->now);
+    sp_job_suspend_count("resuming");
+    return SP_OK;
+}
+
+/*
+ * The dispatcher: a retry, a suspension or resume, or a changed spec first, then the
+ * phase's own file.
+ */
 static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
 {
     enum sp_err err = retry_if_asked(j);
 
     if (err)
         return err;
+    switch (sp_suspend_next(&j->s)) {
+    case SP_NEXT_SUSPEND:
+        return sp_job_suspend(j, requeue);
+    case SP_NEXT_RESUME:
+        err = resume(j);
+        if (err)
+            return err;
+        break;
+    case SP_NEXT_NONE:
+        break;
+    }
     if ((j->s.status.phase == SP_PHASE_READY || j->s.status.phase == SP_PHASE_DEGRADED) &&
         j->s.generation != j->s.status.observed_generation) {
         err =
@@ -234,8 +263,9 @@ static enum sp_err run_phase(struct sp_job *j, int64_t *requeue)
         return ready(j, requeue);
     case SP_PHASE_FAILED:
         return sp_job_cleanup(j, requeue);
-    case SP_PHASE_DELETING:
-        return SP_OK; /* only reached with deletionTimestamp, handled by sp_job_finalize() */
+    case SP_PHASE_DELETING:  /* only reached with deletionTimestamp, handled by sp_job_finalize() */
+    case SP_PHASE_SUSPENDED: /* routed above */
+        return SP_OK;
     }
     return SP_OK;
 }

@@ -62,11 +62,24 @@ void sp_job_cond(struct sp_job *j, enum sp_cond c, enum sp_cond_status st, const
     sp_store_set_cond(&j->s, c, st, reason, message, j->now);
 }
 
-/* Failed with a reason word (metrics, status.reason) and a message for the shop owner. */
+/*
+ * Failed with a reason word (metrics, status.reason) and a message for the shop owner. A
+ * store being resumed is not failed (its namespace holds its data): the message says what
+ * went wrong and the error makes the controller retry with back-off.
+ */
 enum sp_err sp_job_fail(struct sp_job *j, const char *reason, const char *message)
 {
     char labels[128];
-    enum sp_err err = sp_job_go(j, SP_PHASE_FAILED, "Warning", message);
+    enum sp_err err;
+
+    if (sp_suspend_resuming(&j->s)) {
+        char msg[1600];
+        snprintf(msg, sizeof(msg), "resuming: %s; retrying, the store's data is kept", message);
+        sp_set_str(&j->s.status.message, msg);
+        sp_warn(j->s.name, "resume", "%s: %s", reason, msg);
+        return sp_fail(SP_E_TIMEOUT, "%s", msg);
+    }
+    err = sp_job_go(j, SP_PHASE_FAILED, "Warning", message);
     if (err)
         return err;
     sp_set_str(&j->s.status.reason, reason);
@@ -116,6 +129,7 @@ json_t *sp_reconcile_vars(const struct sp_reconcile_config *cfg, const char *nam
     json_object_set_new(v, "displayName",
                         json_string(spec->display_name ? spec->display_name : name));
     json_object_set_new(v, "size", spec->size ? json_string(spec->size) : json_null());
+    json_object_set_new(v, "suspended", json_boolean(spec->suspended));
     for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++)
         json_object_set_new(v, plan[i].key,
                             plan[i].value ? json_string(plan[i].value) : json_null());

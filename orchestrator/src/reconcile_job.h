@@ -17,6 +17,8 @@
  *   reconcile_health.c     a Ready store's health: Degraded and back to Ready
  *   reconcile_teardown.c   uninstall + namespace delete, for a Failed store and the
  *                          finalizer alike
+ *   reconcile_suspend.c    scaling a suspended store to zero (suspend.h); resume is
+ *                          provisioning again, routed by reconcile.c
  *
  * A struct sp_job lives for one call and one thread; every string in it is
  * owned by it. Functions that return enum sp_err follow the project's rule:
@@ -31,6 +33,7 @@
 
 #include "reconcile.h"
 #include "store.h"
+#include "suspend.h"
 
 /* Transitions found during one call, recorded as Events after the status is written. */
 struct sp_job_transitions {
@@ -149,6 +152,18 @@ SP_MUST enum sp_err sp_job_health(struct sp_job *j, int64_t *requeue);
 /* Forgets a store's health state (it was deleted, or left Ready and Degraded). */
 void sp_health_forget(struct sp_reconciler *r, const char *name);
 void sp_health_free_all(struct sp_reconciler *r);
+
+/* ---- reconcile_suspend.c ---- */
+
+/* Registers the suspend metrics, so they are shown before the first suspension. */
+void sp_job_suspend_metrics(void);
+/* Counts a suspend/resume step (what: suspending, suspended, resuming) in the metric. */
+void sp_job_suspend_count(const char *what);
+/*
+ * spec.suspended on a Ready or Suspended store: helm upgrade with ${suspended}
+ * true (once per generation), Suspended, then wait (*requeue) until no pod runs.
+ */
+SP_MUST enum sp_err sp_job_suspend(struct sp_job *j, int64_t *requeue);
 
 /* ---- reconcile_teardown.c ---- */
 

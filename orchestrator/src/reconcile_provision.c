@@ -275,7 +275,15 @@ enum sp_err sp_job_provision(struct sp_job *j, int64_t *requeue)
         snprintf(msg, sizeof(msg), "the store did not become ready within %lld s: %s",
                  (long long)(cfg->provision_timeout_ms / 1000), detail);
         *requeue = 1;
-        return sp_job_fail(j, "Timeout", msg);
+        if (!sp_suspend_resuming(&j->s))
+            return sp_job_fail(j, "Timeout", msg);
+        /* coming back from a suspension: never failed (that would delete its data); it keeps
+         * trying, and says so */
+        snprintf(msg, sizeof(msg),
+                 "resuming: not ready %lld s after the resume: %s; still trying, the store's "
+                 "data is kept",
+                 (long long)((j->now - j->s.status.provisioning_ms) / 1000), detail);
+        sp_set_str(&j->s.status.message, msg);
     }
     *requeue = cfg->poll_ms;
 

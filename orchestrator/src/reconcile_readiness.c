@@ -134,7 +134,8 @@ enum sp_err sp_job_check_workloads(struct sp_job *j, bool *ready, char **why, bo
         if (*hard)
             goto done;
     }
-    if (sp_engine_checks(j->engine, "pods")) {
+    /* a suspended store runs no pods: nothing to wait for */
+    if (sp_engine_checks(j->engine, "pods") && !j->s.spec.suspended) {
         err = check_pods(j, &c, &problem, hard, NULL);
         if (err)
             goto out;
@@ -170,7 +171,10 @@ enum sp_err sp_job_check_running(struct sp_job *j, char **problem, json_t **pods
 bool sp_job_storefront_serves(struct sp_job *j)
 {
     struct sp_reconcile_config *cfg = &j->r->cfg;
-    if (cfg->storefront_check) {
+    if (j->s.spec.suspended) {
+        sp_job_cond(j, SP_COND_STOREFRONT, SP_FALSE, "Suspended",
+                    "the store is suspended: the storefront is off");
+    } else if (cfg->storefront_check) {
         char *check_url = sp_strdup(j->s.status.url);
         long status = 0;
         enum sp_err err;

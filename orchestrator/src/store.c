@@ -12,24 +12,27 @@
 #include "util.h"
 
 static const char *const phase_names[SP_PHASE_COUNT] = {
-    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting", "Degraded",
+    "", "Pending", "Provisioning", "Ready", "Failed", "Deleting", "Degraded", "Suspended",
 };
 
 static const char *const cond_names[SP_COND_COUNT] = {
     "NamespaceReady", "CredentialsReady", "ReleaseDeployed", "WorkloadsReady", "StorefrontReady",
 };
 
-/* allowed[from][to]; staying in the same phase is always allowed */
+/* allowed[from][to]; staying in the same phase is always allowed. A Suspended store never
+ * goes to Failed, whose clean-up deletes the namespace and with it the data it keeps. */
 static const bool allowed[SP_PHASE_COUNT][SP_PHASE_COUNT] = {
-    /*                       none pend prov ready fail del degr */
-    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1, 0},
-    [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1, 0},
-    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1, 0},
-    [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1, 1},
-    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1, 0},
-    [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0, 0},
+    /*                       none pend prov ready fail del degr susp */
+    [SP_PHASE_NONE] = {0, 1, 0, 0, 1, 1, 0, 0},
+    [SP_PHASE_PENDING] = {0, 0, 1, 0, 1, 1, 0, 0},
+    [SP_PHASE_PROVISIONING] = {0, 0, 0, 1, 1, 1, 0, 0},
+    [SP_PHASE_READY] = {0, 0, 1, 0, 1, 1, 1, 1},
+    [SP_PHASE_FAILED] = {0, 1, 0, 0, 0, 1, 0, 0},
+    [SP_PHASE_DELETING] = {0, 0, 0, 0, 0, 0, 0, 0},
     /* Degraded: Ready again when it serves, set up again on a spec change or a lost namespace */
-    [SP_PHASE_DEGRADED] = {0, 0, 1, 1, 0, 1, 0},
+    [SP_PHASE_DEGRADED] = {0, 0, 1, 1, 0, 1, 0, 1},
+    /* Suspended: set up again when resumed */
+    [SP_PHASE_SUSPENDED] = {0, 0, 1, 0, 0, 1, 0, 0},
 };
 
 const char *sp_phase_name(enum sp_phase p)
@@ -149,6 +152,7 @@ enum sp_err sp_store_from_json(const json_t *obj, struct sp_store *out)
     out->spec.cpu_limit = dup_path(plan, "limits", "cpu", NULL);
     out->spec.memory_limit = dup_path(plan, "limits", "memory", NULL);
     out->spec.storage = dup_path(plan, "storage", NULL, NULL);
+    out->spec.suspended = json_is_true(json_object_get(spec, "suspended"));
 
     out->status.phase = sp_phase_parse(json_string_value(json_object_get(st, "phase")));
     out->status.message = dup_path(st, "message", NULL, NULL);
@@ -167,6 +171,8 @@ enum sp_err sp_store_from_json(const json_t *obj, struct sp_store *out)
         json_integer_value(json_object_get(st, "upgradeFromRevision"));
     out->status.upgrade_started_ms = time_of(st, "upgradeStartedAt");
     out->status.failed_chart_version = dup_path(st, "failedChartVersion", NULL, NULL);
+    out->status.suspended_ms = time_of(st, "suspendedAt");
+    out->status.resumed_ms = time_of(st, "resumedAt");
     json_array_foreach(json_object_get(st, "conditions"), i, v)
     {
         const char *type = json_string_value(json_object_get(v, "type"));
@@ -257,6 +263,8 @@ json_t *sp_store_status_json(const struct sp_store *s)
                             json_integer(s->status.upgrade_from_revision));
     set_time(st, "upgradeStartedAt", s->status.upgrade_started_ms);
     set_opt(st, "failedChartVersion", s->status.failed_chart_version);
+    set_time(st, "suspendedAt", s->status.suspended_ms);
+    set_time(st, "resumedAt", s->status.resumed_ms);
     for (int c = 0; c < SP_COND_COUNT; c++) {
         const struct sp_condition *cond = &s->status.cond[c];
         json_t *o = json_object();

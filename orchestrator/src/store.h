@@ -30,9 +30,10 @@ enum sp_phase {
     SP_PHASE_READY,
     SP_PHASE_FAILED,
     SP_PHASE_DELETING,
-    SP_PHASE_DEGRADED, /* was Ready, stopped serving (reconcile_health.c); Ready again by itself */
+    SP_PHASE_DEGRADED,  /* was Ready, stopped serving (reconcile_health.c); Ready again by itself */
+    SP_PHASE_SUSPENDED, /* scaled to zero by spec.suspended; volumes and secrets kept */
 };
-#define SP_PHASE_COUNT 7
+#define SP_PHASE_COUNT 8
 
 enum sp_cond {
     SP_COND_NAMESPACE,   /* NamespaceReady */
@@ -72,10 +73,15 @@ struct sp_store_spec {
     char *cpu_limit;      /* plan.limits.cpu, or NULL */
     char *memory_limit;   /* plan.limits.memory, or NULL */
     char *storage;        /* plan.storage, or NULL */
+    bool suspended;       /* spec.suspended: scaled to zero, data kept (suspend.h) */
 };
 
 void sp_store_spec_release(struct sp_store_spec *spec);
-/* Whether a and b ask for the same store (every field, NULLs equal). */
+/*
+ * Whether a and b ask for the same store (every field, NULLs equal), except
+ * suspended: a suspension is the store's state, not what its creation asked
+ * for, so creating a suspended store again is still the same request.
+ */
 bool sp_store_spec_equal(const struct sp_store_spec *a, const struct sp_store_spec *b);
 
 struct sp_store {
@@ -108,6 +114,8 @@ struct sp_store {
         int64_t upgrade_from_revision; /* revision to roll back to */
         int64_t upgrade_started_ms;    /* upgradeStartedAt */
         char *failed_chart_version;    /* chart version whose upgrade was rolled back, or NULL */
+        int64_t suspended_ms; /* suspendedAt: when the latest suspension started, 0 if none */
+        int64_t resumed_ms;   /* resumedAt: when the latest resume started, 0 if none */
         struct sp_condition cond[SP_COND_COUNT];
         struct sp_activity activity[SP_ACTIVITY_MAX]; /* oldest first */
         int n_activity;

@@ -323,6 +323,39 @@ await test('credentials stay hidden until revealed, then show the admin login; H
   await a.waitForSelector('[data-testid=activity] li:has-text("revealed the admin login")', { timeout: 8000 });
 });
 
+// Suspend and Resume from the detail page (the one a test is on), as owner or admin.
+async function suspendAndResume(page, name, token) {
+  await page.click('[data-key=suspend]');
+  await page.waitForSelector('.detail-sub .badge[data-phase="Suspended"]', { timeout: 30000 });
+  await page.waitForSelector('.alert:has-text("Suspended") [data-testid=suspended-message]');
+  const r = await api('GET', `/stores/${name}`, token);
+  assert(r.data.phase === 'Suspended' && r.data.suspended === true && r.data.suspendedAt, `API: ${JSON.stringify(r.data)}`);
+  assert(await page.locator('[data-key=suspend]').count() === 0, 'Suspend offered on a suspended store');
+  assert(await page.locator('[data-key=open-sf]').count() === 0, 'storefront link offered on a suspended store');
+  await page.waitForSelector('[data-testid=activity] li:has-text("asked to suspend the store")', { timeout: 8000 });
+  await page.click('[data-key=resume]:not([disabled])');
+  await page.waitForSelector('.detail-sub .badge[data-phase="Ready"]', { timeout: READY_S * 1000 });
+  const back = await api('GET', `/stores/${name}`, token);
+  assert(back.data.phase === 'Ready' && back.data.suspended === false && back.data.resumedAt, `API: ${JSON.stringify(back.data)}`);
+  await page.waitForSelector('[data-testid=activity] li:has-text("asked to resume the store")', { timeout: 8000 });
+  await page.waitForSelector('[data-key=suspend]');
+}
+
+await test('owner: Suspend stops a Ready store (Suspended, still counted), Resume brings it back to Ready', async () => {
+  await a.click('[data-key=suspend]');
+  await a.waitForSelector('.detail-sub .badge[data-phase="Suspended"]', { timeout: 30000 });
+  // the list shows it Suspended, and it still counts toward the limit
+  await a.click('a.back');
+  await waitPhase(a, S.shop, 'Suspended', 10);
+  const q = await a.textContent('[data-testid=quota]');
+  assert(q.includes(`1 of ${MAX} stores`), `a suspended store still counts: ${q}`);
+  await a.click(`tr[data-store="${S.shop}"] a.store-link`);
+  await a.waitForSelector(`h1:has-text("${S.shop}")`);
+  await a.click('[data-key=resume]:not([disabled])');
+  await a.waitForSelector('.detail-sub .badge[data-phase="Ready"]', { timeout: READY_S * 1000 });
+  await suspendAndResume(a, S.shop, T.a); // and again, checking each step
+});
+
 await test('rate limit: a 429 shows the wait in words and holds the button until it is over', async () => {
   // The orchestrator's limits are too generous to trip in a test without
   // slowing everything else, so this one answer is the API's documented 429.
@@ -442,6 +475,12 @@ await test('an admin sees every store with its owner', async () => {
   await admin.waitForSelector(`tr[data-store="${S.bee}"][data-phase="Ready"]`, { timeout: READY_S * 1000 });
   await admin.waitForTimeout(400);
   await shot(admin, 'store-list-admin.png');
+});
+
+await test('admin: Suspend and Resume work on another user\'s store', async () => {
+  await admin.click(`tr[data-store="${S.bee}"] a.store-link`);
+  await admin.waitForSelector(`h1:has-text("${S.bee}")`);
+  await suspendAndResume(admin, S.bee, T.admin);
 });
 
 await test('delete: the confirmation names the store; the row shows Deleting, then disappears', async () => {

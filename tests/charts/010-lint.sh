@@ -10,8 +10,6 @@ set -uo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-render() { helm template store-demo "$chart" --namespace store-demo "$@"; }
-
 start=$SECONDS
 check "helm lint --strict (values.yaml + storeName/host)" helm lint --strict "$chart" "${base_sets[@]}"
 for f in values-local.yaml values-prod.yaml; do

@@ -15,21 +15,8 @@ set -uo pipefail
 . "$(dirname "$0")/_orchestrator.sh"
 
 port=${STORE_INGRESS_PORT:-80}
-sock="$root/.cluster/node/containerd/containerd.sock"
-if ! "$root/scripts/cluster/node.sh" status; then
-	echo "not ok - the real node is Ready (make cluster-up starts it)"
-	exit 1
-fi
-missing=""
-loaded=$(ctr --address "$sock" -n k8s.io images ls -q 2>/dev/null)
-for ref in $("$root/scripts/images.sh" --list); do
-	grep -qx "docker.io/$ref" <<<"$loaded" || missing+=" $ref"
-done
-if [ -n "$missing" ]; then
-	echo "not ok - the store images are loaded on the real node (make images):$missing"
-	exit 1
-fi
-echo "ok - the real node is Ready with the store images"
+sock="${CLUSTER_DIR:-$root/.cluster}/node/containerd/containerd.sock"
+real_node_ready "$sock" || exit 1
 
 s="real-$RANDOM"
 ns="store-$s"

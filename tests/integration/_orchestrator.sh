@@ -12,6 +12,8 @@
 #   store_phase NAME             prints status.phase
 #   store_is NAME PHASE          succeeds when the store is in PHASE
 #   release_revisions NAME       how many revisions helm history shows for store-NAME
+#   real_node_ready SOCK         the real node runs and its containerd (SOCK) holds the store
+#                                images; prints ok, or not ok naming what is missing and fails
 #
 # The orchestrator runs as the platform's ServiceAccount with exactly the chart's RBAC and
 # admission policy (scripts/dev-credentials.sh, as `make dev` does), so every test also proves
@@ -121,6 +123,22 @@ store_is() { [ "$(store_phase "$1")" = "$2" ]; }
 store_gone() { ! kubectl get store "$1" >/dev/null 2>&1; }
 ns_gone() { ! kubectl get namespace "store-$1" >/dev/null 2>&1; }
 release_revisions() { helm history "store-$1" -n "store-$1" -o json 2>/dev/null | jq length; }
+real_node_ready() {
+	local sock=$1 missing="" loaded ref
+	if ! "$root/scripts/cluster/node.sh" status; then
+		echo "not ok - the real node is Ready (make cluster-up starts it)"
+		return 1
+	fi
+	loaded=$(ctr --address "$sock" -n k8s.io images ls -q 2>/dev/null)
+	for ref in $("$root/scripts/images.sh" --list); do
+		grep -qx "docker.io/$ref" <<<"$loaded" || missing+=" $ref"
+	done
+	if [ -n "$missing" ]; then
+		echo "not ok - the store images are loaded on the real node (make images):$missing"
+		return 1
+	fi
+	echo "ok - the real node is Ready with the store images"
+}
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # Everything this test created goes, even when it failed half-way.

@@ -1,4 +1,5 @@
 // One store: status, the steps with their durations, failure and Retry,
+// Suspend (a Ready store) and Resume (a suspended one),
 // credentials behind "Reveal", how to place a test order, the activity log.
 import { h, icon, copyText } from '../dom.js';
 import { prettyEngine } from '../api.js';
@@ -90,6 +91,8 @@ const ACTION_WORDS = {
   'store.create': 'created the store',
   'store.delete': 'asked to delete the store',
   'store.retry': 'asked for a retry',
+  'store.suspend': 'asked to suspend the store',
+  'store.resume': 'asked to resume the store',
   'store.credentials': 'revealed the admin login',
 };
 
@@ -135,6 +138,7 @@ const PHASE_WORDS = {
   Degraded: 'Degraded',
   Failed: 'Failed',
   Deleting: 'Deletion started',
+  Suspended: 'Suspended',
 };
 
 const clock = (t) => {
@@ -170,9 +174,14 @@ export function detailView({ state, name, d, actions }) {
       h('a', { href: '#/', class: 'btn btn-primary' }, 'Back to the stores'))];
   }
   const phase = phaseOf(s);
+  const suspendAsked = s.spec?.suspended === true;
   // a Degraded store keeps its links: the owner opens the shop and its admin to see what is wrong
-  const ready = phase === 'Ready' || phase === 'Degraded';
+  const ready = (phase === 'Ready' || phase === 'Degraded') && !suspendAsked;
   const total = totalTime(s);
+  // Suspend a Ready store; Resume one that is (or is being) suspended. The API decides the
+  // same way and answers 409 naming the phase otherwise.
+  const canSuspend = ready;
+  const canResume = phase !== 'Deleting' && (phase === 'Suspended' || suspendAsked);
   const head = h('div', { class: 'detail-head' },
     h('div', { class: 'detail-title' },
       h('h1', { class: 'page-title mono' }, name),
@@ -181,6 +190,14 @@ export function detailView({ state, name, d, actions }) {
     h('div', { class: 'detail-actions' },
       ready && s.status?.url ? extLink(s.status.url, 'Open storefront', 'btn btn-primary', 'open-sf') : null,
       ready && s.status?.adminUrl ? extLink(s.status.adminUrl, 'Open admin', 'btn btn-secondary', 'open-admin') : null,
+      canSuspend
+        ? h('button', { type: 'button', class: 'btn btn-secondary', 'data-key': 'suspend', disabled: d.suspending, onclick: actions.suspend },
+          icon('pause'), d.suspending ? 'Suspending…' : 'Suspend')
+        : null,
+      canResume
+        ? h('button', { type: 'button', class: 'btn btn-primary', 'data-key': 'resume', disabled: d.suspending || !suspendAsked, onclick: actions.resume },
+          icon('play'), !suspendAsked ? 'Resuming…' : d.suspending ? 'Resuming…' : 'Resume')
+        : null,
       phase !== 'Deleting'
         ? h('button', { type: 'button', class: 'btn btn-danger-ghost', 'data-key': 'delete', onclick: actions.remove }, icon('trash'), 'Delete')
         : null));
@@ -195,6 +212,13 @@ export function detailView({ state, name, d, actions }) {
         icon('retry'), d.retrying ? 'Retrying…' : 'Retry'));
   } else if (phase === 'Pending') {
     banner = alertBox('info', 'Queued', h('p', null, s.status?.message || 'The platform sets up a few stores at a time; this one starts as soon as a slot is free.'));
+  } else if (phase === 'Suspended' || suspendAsked) {
+    banner = alertBox('info', suspendAsked ? 'Suspended' : 'Resuming',
+      h('p', { 'data-testid': 'suspended-message' }, suspendAsked
+        ? (s.status?.message || 'The shop and its database are being stopped.')
+        : 'The shop and its database are starting again.'),
+      h('p', { class: 'small' }, 'While suspended the storefront is off and nothing runs; the database, the uploads and the credentials are kept, and Resume brings the store back with all of them.'),
+      d.suspendError ? h('p', { class: 'field-error', role: 'alert' }, d.suspendError) : null);
   } else if (phase === 'Degraded') {
     banner = alertBox('warn', 'Not serving shoppers',
       h('p', { 'data-testid': 'degraded-message' }, s.status?.message || 'The store stopped serving.'),
@@ -202,6 +226,7 @@ export function detailView({ state, name, d, actions }) {
   } else if (phase === 'Deleting') {
     banner = alertBox('warn', 'Being deleted', h('p', null, 'The shop, its database and its uploads are being removed.'));
   }
+  if (!banner && d.suspendError) banner = alertBox('error', 'Not suspended', h('p', { class: 'field-error', role: 'alert' }, d.suspendError));
 
   const meta = h('section', { class: 'card section', 'aria-label': 'About this store' },
     h('dl', { class: 'meta' },

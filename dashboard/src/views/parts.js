@@ -9,6 +9,7 @@ const PHASE = {
   Degraded: { label: 'Degraded', cls: 'degraded' },
   Failed: { label: 'Failed', cls: 'failed' },
   Deleting: { label: 'Deleting', cls: 'deleting' },
+  Suspended: { label: 'Suspended', cls: 'suspended' },
 };
 
 export function badge(store) {
@@ -27,6 +28,8 @@ export function phaseDetail(store) {
   if (phase === 'Pending') return store.status?.message || 'Waiting for a free slot';
   if (phase === 'Failed') return store.status?.reason ? splitWords(store.status.reason) : 'Failed';
   if (phase === 'Deleting') return 'Removing the shop and its data';
+  if (phase === 'Suspended') return 'Stopped; its data is kept';
+  if ((phase === 'Ready' || phase === 'Degraded') && store.spec?.suspended) return 'Suspending';
   if (phase === 'Degraded') return store.status?.message || 'Not serving';
   return '';
 }

@@ -1,6 +1,7 @@
 /* The reconciler's decisions (reconcile*.c): permanent helm errors, template variables,
  * provisioning slots, chart rollout decisions and the one rollout slot; and sp_reconcile()
- * against a fake API server when helm's release records cannot be read. */
+ * against a fake API server when helm's release records cannot be read, and when a store
+ * is suspended or resumed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,10 @@ struct world {
     const char *store; /* the Store's JSON */
     int fail_list;     /* the n-th LIST of helm's records answers 500 (0: none) */
     int lists;         /* LISTs of helm's records so far */
+    const char *pods;  /* the namespace's pod list (NULL: none) */
+    int pod_lists;     /* LISTs of its pods so far */
+    bool want_status;  /* reconcile_once keeps the last status written in status */
+    char *status;      /* ... which the caller frees (NULL: none written) */
 };
 
 static int answer_world(struct fake_kube *f, const struct fake_request *req, const char **body)
@@ -206,6 +211,11 @@ static int answer_world(struct fake_kube *f, const struct fake_request *req, con
         }
         if (strcmp(req->url, "/api/v1/namespaces/store-s1") == 0) {
             *body = namespace_ours;
+            return 200;
+        }
+        if (strcmp(req->url, "/api/v1/namespaces/store-s1/pods") == 0) {
+            w->pod_lists++;
+            *body = w->pods ? w->pods : "{\"items\":[]}";
             return 200;
         }
         if (strncmp(req->url, "/api/v1/namespaces/store-s1/secrets?labelSelector=owner=helm", 60) ==
@@ -282,9 +292,14 @@ static void reconcile_once(struct world *w, int *runs, enum sp_err *err, bool *u
     *upgrading = false;
     for (size_t from = 0;
          (patch = fake_kube_find(&f, "PATCH", SP_STORES_PATH "/s1/status", from)) != NULL;
-         from = (size_t)(patch - f.reqs) + 1)
+         from = (size_t)(patch - f.reqs) + 1) {
         if (patch->body.data && strstr(patch->body.data, "upgradingTo"))
             *upgrading = true;
+        if (w->want_status) {
+            free(w->status);
+            w->status = patch->body.data ? sp_strdup(patch->body.data) : NULL;
+        }
+    }
     sp_reconciler_free(r);
     sp_engines_release(&engines);
     json_decref(doc);
@@ -344,6 +359,161 @@ static void failed_release_list_installs_nothing(void **state)
     }
 }
 
+/* ---- suspend and resume through sp_reconcile() ------------------------------------------ */
+
+/* store_ready with spec.suspended and another generation: what the API writes. */
+static char *store_with(const char *base, const char *phase, bool suspended, int generation)
+{
+    char *s = sp_strdup(base), *g = strstr(s, "\"generation\":2"), *p, *out;
+    g[strlen("\"generation\":")] = (char)('0' + generation);
+    p = strstr(s, "\"plan\":");
+    out = sp_asprintf("%.*s\"suspended\":%s,%s", (int)(p - s), s, suspended ? "true" : "false", p);
+    free(s);
+    s = out;
+    if (phase) {
+        p = strstr(s, "\"phase\":\"") + strlen("\"phase\":\"");
+        out = sp_asprintf("%.*s%s%s", (int)(p - s), s, phase, strchr(p, '"'));
+        free(s);
+        s = out;
+    }
+    return s;
+}
+
+static bool wrote(const struct world *w, const char *text)
+{
+    return w->status && strstr(w->status, text);
+}
+
+static void suspending_upgrades_once_then_waits_for_no_pod(void **state)
+{
+    char *st = store_with(store_ready, NULL, true, 3);
+    struct world w = {.store = st, .want_status = true};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+
+    /* Ready, spec.suspended at generation 3, release deployed for 2: one helm run, and as
+     * no pod runs, Suspended and settled */
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 1);
+    assert_true(w.pod_lists >= 1);
+    assert_true(wrote(&w, "\"phase\":\"Suspended\""));
+    assert_true(wrote(&w, "\"message\":\"suspended: "));
+    assert_true(wrote(&w, "\"suspendedAt\""));
+    assert_true(wrote(&w, "\"observedGeneration\":3"));
+    free(w.status);
+
+    /* a pod still stopping: Suspended, but not settled ("suspending: 1 pod still stopping") */
+    w = (struct world){.store = st,
+                       .want_status = true,
+                       .pods = "{\"items\":[{\"metadata\":{\"name\":\"db-0\"},"
+                               "\"status\":{\"phase\":\"Running\"}}]}"};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_true(wrote(&w, "\"phase\":\"Suspended\""));
+    assert_true(wrote(&w, "1 pod still stopping (db-0)"));
+    free(w.status);
+    free(st);
+
+    /* a restart after helm ran (release deployed for this generation): no helm run again */
+    st = store_with(store_ready, NULL, true, 2);
+    w = (struct world){.store = st, .want_status = true};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 0);
+    assert_true(wrote(&w, "\"phase\":\"Suspended\""));
+    free(w.status);
+    free(st);
+
+    /* helm's records cannot be read: nothing is installed, the error asks for a retry */
+    st = store_with(store_ready, NULL, true, 3);
+    w = (struct world){.store = st, .fail_list = 1, .want_status = true};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_not_equal(err, SP_OK);
+    assert_int_equal(runs, 0);
+    assert_false(wrote(&w, "\"phase\":\"Failed\""));
+    free(w.status);
+    free(st);
+}
+
+static void a_settled_suspension_costs_nothing(void **state)
+{
+    static const char settled[] =
+        "{\"metadata\":{\"name\":\"s1\",\"uid\":\"u1\",\"generation\":2,\"resourceVersion\":\"7\","
+        "\"finalizers\":[\"storeplatform.dev/cleanup\"]},"
+        "\"spec\":{\"engine\":\"e\",\"owner\":\"o\",\"suspended\":true},"
+        "\"status\":{\"phase\":\"Suspended\",\"observedGeneration\":2,"
+        "\"conditions\":[{\"type\":\"WorkloadsReady\",\"status\":\"False\",\"reason\":"
+        "\"Suspended\"}]}}";
+    struct world w = {.store = settled, .want_status = true};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 0);
+    assert_int_equal(w.lists, 0);     /* not even helm's records */
+    assert_int_equal(w.pod_lists, 0); /* nor its pods */
+    free(w.status);
+}
+
+static void resuming_provisions_again_until_ready(void **state)
+{
+    char *st = store_with(store_ready, "Suspended", false, 3);
+    struct world w = {.store = st, .want_status = true};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+    /* the fixture's engine checks nothing, so the upgrade makes it Ready in this call */
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 1);
+    assert_true(wrote(&w, "\"phase\":\"Ready\""));
+    assert_true(wrote(&w, "\"resumedAt\""));
+    assert_true(wrote(&w, "resuming: starting the shop and its database"));
+    assert_true(wrote(&w, "\"observedGeneration\":3"));
+    free(w.status);
+    free(st);
+}
+
+/* A resume past --provision-timeout is never Failed (Failed's clean-up deletes the data). */
+static void a_late_resume_is_not_failed(void **state)
+{
+    static const char late[] =
+        "{\"metadata\":{\"name\":\"s1\",\"uid\":\"u1\",\"generation\":3,\"resourceVersion\":\"7\","
+        "\"finalizers\":[\"storeplatform.dev/cleanup\"]},"
+        "\"spec\":{\"engine\":\"e\",\"owner\":\"o\"},"
+        "\"status\":{\"phase\":\"Provisioning\",\"observedGeneration\":2,"
+        "\"suspendedAt\":\"2020-01-01T00:00:00Z\",\"resumedAt\":\"2020-01-02T00:00:00Z\","
+        "\"provisioningStartedAt\":\"2020-01-02T00:00:00Z\"}}";
+    char *first = sp_strdup(late), *p = strstr(first, "\"provisioningStartedAt\":\"2020-01-02");
+    struct world w = {.store = late, .want_status = true};
+    enum sp_err err;
+    bool upgrading;
+    int runs;
+    (void)state;
+    /* it goes on with its steps, and as the fixture's engine checks nothing, is Ready */
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_int_equal(runs, 1);
+    assert_false(wrote(&w, "\"phase\":\"Failed\""));
+    assert_true(wrote(&w, "\"phase\":\"Ready\""));
+    free(w.status);
+    /* the control: a first provisioning (not a resume) that late is Failed */
+    p[strlen("\"provisioningStartedAt\":\"2020-01-0")] = '3';
+    w = (struct world){.store = first, .want_status = true};
+    reconcile_once(&w, &runs, &err, &upgrading);
+    assert_int_equal(err, SP_OK);
+    assert_true(wrote(&w, "\"phase\":\"Failed\""));
+    assert_true(wrote(&w, "did not become ready within"));
+    free(w.status);
+    free(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +524,10 @@ int main(void)
         cmocka_unit_test(rollout_upgrades_outdated_stores_once),
         cmocka_unit_test(one_rollout_slot_for_the_controller),
         cmocka_unit_test(failed_release_list_installs_nothing),
+        cmocka_unit_test(suspending_upgrades_once_then_waits_for_no_pod),
+        cmocka_unit_test(a_settled_suspension_costs_nothing),
+        cmocka_unit_test(resuming_provisions_again_until_ready),
+        cmocka_unit_test(a_late_resume_is_not_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,3 +13,5 @@ done
 check_manifests() { "$py" "$root/tests/charts/lib/check_manifests.py"; }
 # Minimal values every install needs (the orchestrator always sets them).
 base_sets=(--set storeName=demo --set host=demo.localtest.me)
+# The chart rendered as release store-demo in namespace store-demo, with extra helm args.
+render() { helm template store-demo "$chart" --namespace store-demo "$@"; }
