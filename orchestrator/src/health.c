@@ -39,7 +39,7 @@ void sp_health_span(int64_t ms, char *out, unsigned long n)
     int64_t s = ms < 0 ? 0 : ms / 1000;
     if (s < 120)
         snprintf(out, n, "%lld s", (long long)s);
-    else if (s < 2 * 3600)
+    else if (s < (int64_t)2 * 3600)
         snprintf(out, n, "%lld minutes", (long long)(s / 60));
     else
         snprintf(out, n, "%lld hours", (long long)(s / 3600));
