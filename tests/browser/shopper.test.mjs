@@ -101,8 +101,28 @@ await test('check out with Cash on Delivery through the checkout page', async ()
   const cod = page.locator('#radio-control-wc-payment-method-options-cod');
   if (await cod.count()) await cod.check();
   await shot('shop-checkout');
-  await page.locator('.wc-block-components-checkout-place-order-button, #place_order').first().click();
-  await page.waitForURL(/order-received/, { timeout: 60000 });
+  // The block checkout sends each address change to the Store API and ignores a click on
+  // Place Order while that is under way: wait until it is idle and the button is enabled.
+  const placeOrder = page.locator('.wc-block-components-checkout-place-order-button, #place_order').first();
+  const settle = async () => {
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction(() => {
+      const b = document.querySelector('.wc-block-components-checkout-place-order-button, #place_order');
+      return b && !b.disabled && !b.classList.contains('wc-block-components-button--loading') &&
+        !document.querySelector('.wc-block-checkout.is-loading, .wc-block-components-checkout-place-order-button .wc-block-components-spinner');
+    }, null, { timeout: 30000 });
+  };
+  await settle();
+  await placeOrder.click();
+  try {
+    await page.waitForURL(/order-received/, { timeout: 60000 });
+  } catch (e) {
+    // say why the shop refused: its notices and the fields it marked invalid
+    await shot('shop-checkout-refused');
+    const why = await page.locator('.wc-block-components-notice-banner, .woocommerce-error, .wc-block-components-validation-error, [aria-invalid="true"]')
+      .evaluateAll((els) => els.map((el) => (el.id ? `#${el.id}: ` : '') + (el.innerText || el.getAttribute('aria-describedby') || '').trim()).filter(Boolean));
+    throw new Error(`no order confirmation after Place order (still at ${page.url()}): ${why.join(' | ') || 'no notice shown'}`);
+  }
   orderId = (page.url().match(/order-received\/(\d+)/) || page.url().match(/order-received=(\d+)/) || [])[1] || '';
   assert(orderId, `no order id in ${page.url()}`);
 });
