@@ -45,8 +45,9 @@ function assert(cond, msg) {
 const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--mute-audio'];
 if (process.env.SHOP_CONNECT) args.push(`--host-resolver-rules=MAP ${host} ${process.env.SHOP_CONNECT}`);
-// A plain-HTTP store host that is not localhost is no secure context, and the block checkout
-// needs one (production stores are HTTPS): treat the store's own origin as secure.
+// A plain-HTTP store host that is not localhost is no secure context, where production's HTTPS
+// store is one: treat the store's own origin as secure, so features kept to secure contexts
+// behave as in production.
 if (!/^https:|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(SHOP)) args.push(`--unsafely-treat-insecure-origin-as-secure=${new URL(SHOP).origin}`);
 const browser = await chromium.launch({ executablePath: process.env.SP_CHROMIUM || '/usr/bin/chromium', headless: true, args });
 const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-IN', timezoneId: 'Asia/Kolkata' });
