@@ -34,6 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 failed=0
+since() { echo "$(date +%s.%N) - $1" | bc; } # seconds since a date +%s.%N
 eval "$(declare -f _t_report | sed '1s/_t_report/_t_report_lib/')"
 _t_report() {
 	[ "$1" -eq 0 ] || failed=1
@@ -65,7 +66,7 @@ check "the platform chart installs with two replicas on the real node" \
 	--set "ingress.host=$phost" \
 	--set-json "config.extraArgs=[\"--storefront-connect-to=10.88.0.1:80\",\"--controller-class=it-$run\"]" \
 	--wait --timeout 3m || exit 1
-printf '# install -> both replicas Ready: %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+printf '# install -> both replicas Ready: %.1f s\n' "$(since "$t0")"
 pods_json() { kubectl get pods -n "$ns" -l app.kubernetes.io/component=orchestrator -o json; }
 on_node() {
 	pods_json | jq -e --arg image "$image" '[.items[] | select(.status.phase == "Running" and
@@ -113,7 +114,7 @@ t0=$(date +%s.%N)
 stores+=("$s1")
 check "POST /api/v1/stores through the ingress: 201" create "$s1"
 check "the in-cluster platform makes the store Ready" wait_for 300 ready "$s1"
-printf '# POST -> Ready (in-cluster orchestrator): %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+printf '# POST -> Ready (in-cluster orchestrator): %.1f s\n' "$(since "$t0")"
 check "Ready came after the storefront answered (StorefrontReady: Serving)" bash -c \
 	"kubectl get store $s1 -o json | jq -e '.status.conditions[] | select(.type == \"StorefrontReady\") | .status == \"True\" and .reason == \"Serving\"'"
 
@@ -150,13 +151,13 @@ t0=$(date +%s.%N)
 ctr --address "$sock" -n k8s.io tasks kill -s SIGKILL "${cid#containerd://}" >/dev/null 2>&1
 handed() { local h; h=$(holder); [ -n "$h" ] && [ "$h" != "$before" ]; }
 check "killing the leader's process ($before) hands the Lease to a live one" wait_for 60 handed
-printf '# leader killed -> new leader: %.1f s (was %s, now %s)\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$before" "$(holder)"
+printf '# leader killed -> new leader: %.1f s (was %s, now %s)\n' "$(since "$t0")" "$before" "$(holder)"
 s2="pl2-$run"
 t0=$(date +%s.%N)
 stores+=("$s2")
 check "the new leader takes a store POSTed after the kill" create "$s2"
 check "... to Ready" wait_for 300 ready "$s2"
-printf '# POST -> Ready after the hand-over: %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+printf '# POST -> Ready after the hand-over: %.1f s\n' "$(since "$t0")"
 check "the first store is still Ready" ready "$s1"
 deploy=$(kubectl get deployment -n "$ns" -l app.kubernetes.io/component=orchestrator -o name)
 check "the killed replica is back (two replicas Ready)" \
