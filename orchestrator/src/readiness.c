@@ -291,6 +291,27 @@ size_t sp_ready_running_pods(const json_t *pods, char **first)
     return n;
 }
 
+size_t sp_ready_volumes_left(const json_t *pvs, const char *ns, char **first)
+{
+    const json_t *pv, *spec;
+    size_t i, n = 0;
+
+    *first = NULL;
+    json_array_foreach(pvs, i, pv)
+    {
+        const char *claim_ns, *policy;
+        spec = json_object_get(pv, "spec");
+        claim_ns =
+            json_string_value(json_object_get(json_object_get(spec, "claimRef"), "namespace"));
+        policy = json_string_value(json_object_get(spec, "persistentVolumeReclaimPolicy"));
+        if (!claim_ns || strcmp(claim_ns, ns) != 0 || !policy || strcmp(policy, "Delete") != 0)
+            continue;
+        if (n++ == 0 && name_of(pv))
+            *first = sp_strdup(name_of(pv));
+    }
+    return n;
+}
+
 void sp_ready_restarts(const json_t *pods, int64_t *restarts, char **last)
 {
     const json_t *o, *c;

@@ -71,4 +71,14 @@ size_t sp_ready_running_pods(const json_t *pods, char **first);
  */
 void sp_ready_restarts(const json_t *pods, int64_t *restarts, char **last);
 
+/*
+ * PersistentVolumes (the cluster's list) that a deleted store still has:
+ * those claimed from namespace ns whose reclaim policy is Delete, so their
+ * provisioner is still to remove them (and their data). Retained ones are
+ * kept on purpose and not counted. How many, and the first one's name in
+ * *first (caller frees; NULL when none). What a teardown waits for once the
+ * namespace is gone.
+ */
+size_t sp_ready_volumes_left(const json_t *pvs, const char *ns, char **first);
+
 #endif

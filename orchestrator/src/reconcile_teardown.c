@@ -1,14 +1,17 @@
 /*
  * Removing a store's resources: helm uninstall, then the namespace (the
- * namespace controller removes its PVCs and their volumes before the
- * namespace goes). One path for both a Failed store (whose Store is kept)
- * and a deleted one (whose finalizer goes once the namespace is gone).
+ * namespace controller removes its PVCs before the namespace goes), then
+ * the wait for the volumes' provisioner to delete the PersistentVolumes
+ * those claims had, which it does after the claims are gone, so possibly
+ * after the namespace. One path for both a Failed store (whose Store is
+ * kept) and a deleted one (whose finalizer goes once nothing is left).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "readiness.h"
 #include "reconcile_job.h"
 #include "util.h"
 
@@ -20,25 +23,53 @@ struct teardown_words {
 };
 
 /*
+ * Once the namespace is gone: the store's volumes that their provisioner is
+ * still to delete (0 when none). A failed look is an error, never "none".
+ */
+static enum sp_err volumes_left(struct sp_job *j, size_t *n)
+{
+    json_t *list = NULL;
+    char *first = NULL;
+    enum sp_err err = sp_kube_get(j->r->kube, "/api/v1/persistentvolumes", &list);
+
+    *n = 0;
+    if (err)
+        return err;
+    *n = sp_ready_volumes_left(json_object_get(list, "items"), j->ns, &first);
+    if (*n)
+        sp_debug(j->s.name, "teardown", "waiting for %zu volume(s) to be deleted, first %s", *n,
+                 first ? first : "?");
+    free(first);
+    json_decref(list);
+    return SP_OK;
+}
+
+/*
  * The one teardown path: while the namespace is ours and not terminating,
  * helm uninstall (when a release is recorded, or when that cannot be told:
  * a failed look is never read as "no release"; a failed uninstall is logged
  * and the namespace goes anyway), then delete the namespace and look again
- * later. Done (SP_OK, *requeue untouched) once the namespace is gone, or
- * was never ours.
+ * later. Done (SP_OK, *requeue untouched) once the namespace and the
+ * volumes claimed in it are gone, or the namespace was never ours.
  */
 static enum sp_err teardown(struct sp_job *j, const struct teardown_words *w, int64_t *requeue)
 {
     bool exists, terminating, ours;
     struct sp_helm_state st;
     char *path;
+    size_t left;
     enum sp_err err = sp_job_ns_state(j, &exists, &terminating, &ours);
 
-    if (err || !exists || !ours)
+    if (err || (exists && !ours))
         return err;
+    if (!exists) { /* the claims are gone; their volumes go a little later */
+        err = volumes_left(j, &left);
+        if (!err && left)
+            *requeue = j->r->cfg.poll_ms;
+        return err;
+    }
     *requeue = j->r->cfg.poll_ms;
-    if (terminating) /* the namespace controller removes the PVCs (and their volumes) before
-                      * the namespace itself disappears, so "namespace gone" means "data gone" */
+    if (terminating) /* the namespace controller removes the PVCs before it goes */
         return SP_OK;
     err = sp_job_flush(j);
     if (err)

@@ -76,6 +76,7 @@ allowed=(
 	"create events -n default" "patch events -n default" "create events.events.k8s.io -n default"
 	"create rolebindings -n default"
 	"bind clusterroles/$store_role"
+	"get persistentvolumes" "list persistentvolumes"
 	"create leases.coordination.k8s.io -n $ns" "get leases.coordination.k8s.io/$lease -n $ns"
 	"update leases.coordination.k8s.io/$lease -n $ns"
 )
@@ -90,6 +91,7 @@ denied=(
 	"bind roles -n default"
 	"update rolebindings -n default" "delete rolebindings -n kube-system" "get rolebindings -n kube-system"
 	"list nodes" "get nodes" "patch nodes"
+	"delete persistentvolumes" "patch persistentvolumes" "watch persistentvolumes"
 	"create validatingadmissionpolicies.admissionregistration.k8s.io"
 	"delete validatingadmissionpolicybindings.admissionregistration.k8s.io/$policy"
 	"update validatingadmissionpolicies.admissionregistration.k8s.io/$policy"

@@ -266,6 +266,33 @@ static void pods_explain_themselves(void **state)
 }
 
 /* Restarts of a running store: Job pods left out, the latest end named with its component. */
+static void volumes_left_are_the_namespaces_deleted_ones(void **state)
+{
+    json_t *pvs =
+        J("[{\"metadata\":{\"name\":\"pvc-other\"},\"spec\":{\"claimRef\":{\"namespace\":"
+          "\"store-b\"},\"persistentVolumeReclaimPolicy\":\"Delete\"}},"
+          "{\"metadata\":{\"name\":\"pvc-kept\"},\"spec\":{\"claimRef\":{\"namespace\":"
+          "\"store-a\"},\"persistentVolumeReclaimPolicy\":\"Retain\"}},"
+          "{\"metadata\":{\"name\":\"pvc-db\"},\"spec\":{\"claimRef\":{\"namespace\":"
+          "\"store-a\"},\"persistentVolumeReclaimPolicy\":\"Delete\"},\"status\":{\"phase\":"
+          "\"Released\"}},"
+          "{\"metadata\":{\"name\":\"pvc-shop\"},\"spec\":{\"claimRef\":{\"namespace\":"
+          "\"store-a\"},\"persistentVolumeReclaimPolicy\":\"Delete\"}},"
+          "{\"metadata\":{\"name\":\"pvc-free\"},\"spec\":{}}]");
+    json_t *none = J("[]");
+    char *first = NULL;
+    (void)state;
+    assert_int_equal(sp_ready_volumes_left(pvs, "store-a", &first), 2);
+    assert_string_equal(first, "pvc-db");
+    free(first);
+    assert_int_equal(sp_ready_volumes_left(pvs, "store-c", &first), 0);
+    assert_null(first);
+    assert_int_equal(sp_ready_volumes_left(none, "store-a", &first), 0);
+    assert_null(first);
+    json_decref(pvs);
+    json_decref(none);
+}
+
 static void restarts_sum_and_the_latest_end(void **state)
 {
     json_t *pods =
@@ -309,6 +336,7 @@ int main(void)
         cmocka_unit_test(a_failed_job_decides_over_a_pending_claim),
         cmocka_unit_test(a_job_pods_container_says_why_the_job_waits),
         cmocka_unit_test(restarts_sum_and_the_latest_end),
+        cmocka_unit_test(volumes_left_are_the_namespaces_deleted_ones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
