@@ -71,7 +71,14 @@ static const struct flag flags[] = {
       "Degraded store 4 times as often); 0: never"),
     F("health-restarts", INT, health_restarts,
       "container restarts within --health-window that make a Ready store Degraded"),
-    F("health-window", DUR, health_window_ms, "the window --health-restarts counts in"),
+    F("health-window", DUR, health_window_ms,
+      "the window --health-restarts and --drift-repairs count in"),
+    F("drift-interval", DUR, drift_ms,
+      "how often a Ready store's objects are compared with its release, and any deleted or "
+      "changed one applied again (jittered by 10%); 0: never"),
+    F("drift-repairs", INT, drift_repairs,
+      "repairs of one store within --health-window before they pause (another writer is "
+      "fighting them)"),
     F("service-account", STR, service_account,
       "namespace/name of the orchestrator's ServiceAccount, bound in each store namespace"),
     F("store-role", STR, store_role,
@@ -138,6 +145,8 @@ void sp_config_defaults(struct sp_config *cfg)
     cfg->health_ms = 60000;
     cfg->health_restarts = 3;
     cfg->health_window_ms = (int64_t)10 * 60000;
+    cfg->drift_ms = (int64_t)5 * 60000;
+    cfg->drift_repairs = 5;
     cfg->leader_elect = true;
     cfg->leader_lease = "store-platform-orchestrator";
     cfg->lease_duration_ms = 15000;
@@ -251,6 +260,8 @@ enum sp_err sp_config_parse(struct sp_config *cfg, int argc, char **argv)
     }
     if (cfg->workers < 1)
         return sp_fail(SP_E_INVALID, "--workers: must be at least 1");
+    if (cfg->drift_repairs < 1)
+        return sp_fail(SP_E_INVALID, "--drift-repairs: must be at least 1");
     if (cfg->health_restarts < 1)
         return sp_fail(SP_E_INVALID, "--health-restarts: must be at least 1");
     if (cfg->health_ms > 0 && cfg->health_window_ms < cfg->health_ms)

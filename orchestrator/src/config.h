@@ -51,6 +51,8 @@ struct sp_config {
     int64_t health_ms;                 /* a Ready store's health check period; 0: off */
     int health_restarts;               /* restarts within health_window_ms that degrade */
     int64_t health_window_ms;
+    int64_t drift_ms;  /* a Ready store's drift check period; 0: off */
+    int drift_repairs; /* repairs within health_window_ms before a pause */
     const char *service_account;
     const char *store_role;
 

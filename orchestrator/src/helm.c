@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "proc.h"
 #include "util.h"
+#include "yaml2json.h"
 
 static const double duration_buckets[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
 static struct sp_metric_def duration_def =
@@ -230,6 +232,13 @@ static const char *record_label(const json_t *record, const char *key)
         json_object_get(json_object_get(json_object_get(record, "metadata"), "labels"), key));
 }
 
+/* The revision a record holds (its "version" label), 0 when it has none. */
+static int64_t record_version(const json_t *record)
+{
+    const char *version = record_label(record, "version");
+    return version ? strtoll(version, NULL, 10) : 0;
+}
+
 /* Deletes a record left in pending-* by a killed helm; gone already is SP_OK. */
 static enum sp_err remove_pending(struct sp_kube *k, const char *release, const char *ns,
                                   const json_t *record, const char *status)
@@ -263,8 +272,7 @@ enum sp_err sp_helm_look(struct sp_kube *k, const char *release, const char *ns,
     json_array_foreach(items, i, s)
     {
         const char *status = record_label(s, "status");
-        const char *version = record_label(s, "version");
-        int64_t v = version ? strtoll(version, NULL, 10) : 0;
+        int64_t v = record_version(s);
         if (status && recover && strncmp(status, "pending-", 8) == 0) {
             err = remove_pending(k, release, ns, s, status);
             if (err)
@@ -290,5 +298,103 @@ enum sp_err sp_helm_look(struct sp_kube *k, const char *release, const char *ns,
         snprintf(out->chart, sizeof(out->chart), "%s", c ? c : "");
     }
     json_decref(items);
+    return err;
+}
+
+/* gzip (or raw, if not gzipped) bytes to text in out. */
+static enum sp_err gunzip(const unsigned char *in, size_t n, struct sp_buf *out)
+{
+    z_stream z;
+    unsigned char chunk[16384];
+    int rc;
+
+    if (n < 2 || in[0] != 0x1f || in[1] != 0x8b) {
+        sp_buf_add(out, in, n);
+        return SP_OK;
+    }
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return sp_fail(SP_E_IO, "helm release record: cannot start gunzip");
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)n;
+    do {
+        z.next_out = chunk;
+        z.avail_out = sizeof(chunk);
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            inflateEnd(&z);
+            return sp_fail(SP_E_INVALID, "helm release record: not valid gzip (%d)", rc);
+        }
+        sp_buf_add(out, chunk, sizeof(chunk) - z.avail_out);
+        if (out->len > (size_t)64 << 20) {
+            inflateEnd(&z);
+            return sp_fail(SP_E_INVALID, "helm release record: more than 64 MiB");
+        }
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&z);
+    return SP_OK;
+}
+
+/* The release JSON in a record (a Secret): data.release is base64 (the API's) of base64 (helm's)
+ * of gzip of JSON. */
+static enum sp_err decode_record(const json_t *record, json_t **release)
+{
+    const char *data =
+        json_string_value(json_object_get(json_object_get(record, "data"), "release"));
+    struct sp_buf once = SP_BUF_INIT, twice = SP_BUF_INIT, text = SP_BUF_INIT;
+    enum sp_err err;
+
+    *release = NULL;
+    if (!data)
+        return sp_fail(SP_E_INVALID, "helm release record without data.release");
+    err = sp_base64_decode(data, &once);
+    if (!err)
+        err = sp_base64_decode(once.data ? once.data : "", &twice);
+    if (!err)
+        err = gunzip((const unsigned char *)twice.data, twice.len, &text);
+    if (!err) {
+        *release = json_loadb(text.data ? text.data : "", text.len, 0, NULL);
+        if (!*release)
+            err = sp_fail(SP_E_INVALID, "helm release record: not JSON");
+    }
+    sp_buf_release(&once);
+    sp_buf_release(&twice);
+    sp_buf_release(&text);
+    return err;
+}
+
+enum sp_err sp_helm_manifest(struct sp_kube *k, const char *release, const char *ns,
+                             json_t **objects, int64_t *revision)
+{
+    json_t *items, *s, *deployed = NULL, *rel = NULL;
+    const char *manifest;
+    size_t i;
+    enum sp_err err = list_records(k, release, ns, &items);
+
+    *objects = NULL;
+    *revision = 0;
+    if (err)
+        return err;
+    json_array_foreach(items, i, s)
+    {
+        const char *status = record_label(s, "status");
+        int64_t v = record_version(s);
+        if (status && strcmp(status, "deployed") == 0 && v > *revision) {
+            *revision = v;
+            deployed = s;
+        }
+    }
+    if (!deployed) {
+        json_decref(items);
+        return sp_fail(SP_E_NOTFOUND, "release %s/%s has no deployed revision", ns, release);
+    }
+    err = decode_record(deployed, &rel);
+    json_decref(items);
+    if (err)
+        return err;
+    manifest = json_string_value(json_object_get(rel, "manifest"));
+    err = sp_yaml_docs_to_json(manifest ? manifest : "", manifest ? strlen(manifest) : 0, true,
+                               objects);
+    json_decref(rel);
     return err;
 }

@@ -10,7 +10,9 @@
  *
  * This file is the only reader of helm's release records: one LIST per look
  * (sp_helm_look()) gives the revisions, the latest status and the labels the
- * controller put on the deployed record (generation, chart version). It also
+ * controller put on the deployed record (generation, chart version), and
+ * sp_helm_manifest() decodes the deployed record's manifest (the objects
+ * helm applied: base64 of gzip of JSON, in a Secret's data). It also
  * owns the values file of an upgrade: written mode 0600 in a fresh directory
  * under h->tmpdir and removed after the run, whatever its result.
  */
@@ -54,6 +56,15 @@ struct sp_helm_state {
  */
 SP_MUST enum sp_err sp_helm_look(struct sp_kube *k, const char *release, const char *ns,
                                  bool recover, struct sp_helm_state *out);
+
+/*
+ * The objects of the release's deployed revision, as helm applied them
+ * (*objects: a JSON array of manifests, hooks not included; *revision: its
+ * number). No deployed revision is SP_E_NOTFOUND. Costs one LIST of the
+ * release's records, no helm process.
+ */
+SP_MUST enum sp_err sp_helm_manifest(struct sp_kube *k, const char *release, const char *ns,
+                                     json_t **objects, int64_t *revision);
 
 /* What an upgrade installs and the labels it leaves on the release record. */
 struct sp_helm_install {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct sp_kube {
@@ -267,6 +268,18 @@ static CURL *thread_handle(struct sp_kube *k)
     return h;
 }
 
+static struct sp_metric_def requests_def = {
+    .name = "storeplatform_kube_requests_total",
+    .help = "Requests to the Kubernetes API server (watches not included), by HTTP method",
+    .type = SP_COUNTER};
+
+static void count_request(const char *method)
+{
+    char labels[64];
+    sp_metric_labels(labels, sizeof(labels), "verb", method, NULL);
+    sp_metric_add(sp_metric(&requests_def), labels, 1);
+}
+
 enum sp_err sp_kube_request(struct sp_kube *k, const char *method, const char *path,
                             const char *content_type, const json_t *body, json_t **out)
 {
@@ -309,6 +322,7 @@ enum sp_err sp_kube_request(struct sp_kube *k, const char *method, const char *p
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
         cc = curl_easy_perform(h);
         curl_slist_free_all(hdrs);
+        count_request(method);
         if (cc != CURLE_OK) {
             err = sp_fail(cc == CURLE_OPERATION_TIMEDOUT ? SP_E_TIMEOUT : SP_E_IO, "%s %s: %s",
                           method, path, curl_easy_strerror(cc));

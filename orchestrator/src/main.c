@@ -11,7 +11,9 @@
  *               api_metrics.c; api_views.c (rendered views), dashboard.c, api.c
  *   decisions   reconcile.c (dispatcher) with reconcile_job.h and its concerns:
  *               reconcile_slots.c, reconcile_provision.c, reconcile_readiness.c,
- *               readiness.c, reconcile_rollout.c, reconcile_teardown.c;
+ *               readiness.c, reconcile_rollout.c, reconcile_teardown.c,
+ *               reconcile_health.c with health.c, reconcile_drift.c with drift.c,
+ *               reconcile_suspend.c with suspend.c;
  *               store.c (the model), engine.c, request.c, auth.c, ratelimit.c,
  *               audit.c
  *   mechanisms  kube.c, kubeconfig.c, cache.c, nswatch.c, helm.c, proc.c, lease.c,
@@ -173,6 +175,8 @@ static void reconciler_from_config(struct app *a)
                                    .health_ms = cfg->health_ms,
                                    .health_restarts = cfg->health_restarts,
                                    .health_window_ms = cfg->health_window_ms,
+                                   .drift_ms = cfg->drift_ms,
+                                   .drift_repairs = cfg->drift_repairs,
                                    .provision_timeout_ms = cfg->provision_timeout_ms,
                                    .poll_ms = cfg->poll_ms,
                                    .max_provisioning = cfg->max_provisioning,

@@ -39,6 +39,7 @@ struct sp_reconciler *sp_reconciler_new(struct sp_kube *kube, const struct sp_en
     sp_job_metric_failures();
     sp_job_metric_duration();
     sp_job_suspend_metrics();
+    sp_job_drift_metrics();
     return r;
 }
 
@@ -182,12 +183,13 @@ static enum sp_err pending(struct sp_job *j, int64_t *requeue)
 
 /*
  * Ready or Degraded: set up again when the namespace went; a Ready store's
- * chart rollout has its turn; then, with no upgrade under way, its health.
+ * chart rollout has its turn; then, with no upgrade under way, its objects
+ * against its release (drift) and its health.
  */
 static enum sp_err ready(struct sp_job *j, int64_t *requeue)
 {
     bool exists, terminating, ours;
-    enum sp_err err = sp_job_ns_state(j, &exists, &terminating, &ours);
+    enum sp_err herr, err = sp_job_ns_state(j, &exists, &terminating, &ours);
 
     if (err)
         return err;
@@ -204,7 +206,9 @@ static enum sp_err ready(struct sp_job *j, int64_t *requeue)
     if (j->s.status.upgrading_to ||
         (j->s.status.phase != SP_PHASE_READY && j->s.status.phase != SP_PHASE_DEGRADED))
         return SP_OK;
-    return sp_job_health(j, requeue);
+    err = sp_job_drift(j, requeue); /* a failed look is logged; health is checked anyway */
+    herr = sp_job_health(j, requeue);
+    return herr ? herr : err;
 }
 
 /* Suspended, and spec.suspended is false again: provisioned again, as after a spec change. */

@@ -66,6 +66,8 @@ struct sp_reconcile_config {
     int64_t health_ms;   /* a Ready store's health check period (reconcile_health.c); 0 off */
     int health_restarts; /* restarts within health_window_ms that make it Degraded */
     int64_t health_window_ms;
+    int64_t drift_ms;  /* a Ready store's drift check period (reconcile_drift.c); 0 off */
+    int drift_repairs; /* repairs of one store within health_window_ms before they pause */
     int64_t provision_timeout_ms;
     int64_t poll_ms;       /* how often a provisioning store is looked at */
     int max_provisioning;  /* stores provisioning at once; 0 = no limit */

@@ -26,13 +26,6 @@
 #include "reconcile_job.h"
 #include "util.h"
 
-struct sp_health_state {
-    char *name;
-    int64_t next_ms; /* wall clock of the next check; 0: at once */
-    unsigned seed;   /* for the jitter (rand_r) */
-    struct sp_health_hist hist;
-};
-
 static struct sp_metric_def transitions_def = {
     .name = "storeplatform_store_health_transitions_total",
     .help =
@@ -50,8 +43,7 @@ static void count(struct sp_metric_def *def, const char *key, const char *value)
     sp_metric_add(sp_metric(def), labels, 1);
 }
 
-/* The store's state, made when missing (health_lock held). */
-static struct sp_health_state *state_of(struct sp_reconciler *r, const char *name)
+struct sp_health_state *sp_health_state_of(struct sp_reconciler *r, const char *name)
 {
     for (size_t i = 0; i < r->n_health; i++)
         if (strcmp(r->health[i].name, name) == 0)
@@ -90,7 +82,12 @@ void sp_health_free_all(struct sp_reconciler *r)
     r->n_health = r->cap_health = 0;
 }
 
-static void lower(int64_t *requeue, int64_t ms)
+int64_t sp_health_jitter(int64_t period_ms, unsigned *seed)
+{
+    return period_ms * 9 / 10 + (int64_t)(rand_r(seed) % 1001) * period_ms / 5000;
+}
+
+void sp_job_lower(int64_t *requeue, int64_t ms)
 {
     if (ms < 1)
         ms = 1;
@@ -104,7 +101,7 @@ static int64_t restarts_now(struct sp_job *j, const json_t *pods, char **last)
     int64_t total, n;
     sp_ready_restarts(pods, &total, last);
     pthread_mutex_lock(&j->r->health_lock);
-    struct sp_health_state *st = state_of(j->r, j->s.name);
+    struct sp_health_state *st = sp_health_state_of(j->r, j->s.name);
     sp_health_note(&st->hist, j->now, total, j->r->cfg.health_window_ms);
     n = sp_health_restarts(&st->hist);
     pthread_mutex_unlock(&j->r->health_lock);
@@ -161,18 +158,18 @@ enum sp_err sp_job_health(struct sp_job *j, int64_t *requeue)
     if (cfg->health_ms <= 0)
         return SP_OK;
     pthread_mutex_lock(&j->r->health_lock);
-    st = state_of(j->r, j->s.name);
+    st = sp_health_state_of(j->r, j->s.name);
     next = st->next_ms;
     pthread_mutex_unlock(&j->r->health_lock);
     if (next > j->now) {
-        lower(requeue, next - j->now);
+        sp_job_lower(requeue, next - j->now);
         return SP_OK;
     }
 
     err = find_problem(j, &problem);
     if (err) {
         count(&checks_def, "result", "error");
-        lower(requeue, cfg->poll_ms);
+        sp_job_lower(requeue, cfg->poll_ms);
         return err;
     }
     count(&checks_def, "result", problem ? "unhealthy" : "healthy");
@@ -193,18 +190,16 @@ enum sp_err sp_job_health(struct sp_job *j, int64_t *requeue)
         return err;
 
     pthread_mutex_lock(&j->r->health_lock);
-    st = state_of(j->r, j->s.name);
+    st = sp_health_state_of(j->r, j->s.name);
     if (j->s.status.phase == SP_PHASE_DEGRADED) {
         next = cfg->health_ms / 4;
     } else {
-        /* 90% to 110% of the interval */
-        next =
-            cfg->health_ms * 9 / 10 + (int64_t)(rand_r(&st->seed) % 1001) * cfg->health_ms / 5000;
+        next = sp_health_jitter(cfg->health_ms, &st->seed);
     }
     if (next < 1000)
         next = 1000;
     st->next_ms = j->now + next;
     pthread_mutex_unlock(&j->r->health_lock);
-    lower(requeue, next);
+    sp_job_lower(requeue, next);
     return SP_OK;
 }

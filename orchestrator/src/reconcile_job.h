@@ -15,6 +15,7 @@
  *                          Warning Events) fed to readiness.h, and the storefront
  *   reconcile_rollout.c    a chart rollout of a Ready store, and its rollback
  *   reconcile_health.c     a Ready store's health: Degraded and back to Ready
+ *   reconcile_drift.c      a Ready store's objects put back from its release
  *   reconcile_teardown.c   uninstall + namespace delete, for a Failed store and the
  *                          finalizer alike
  *   reconcile_suspend.c    scaling a suspended store to zero (suspend.h); resume is
@@ -31,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "health.h"
 #include "reconcile.h"
 #include "store.h"
 #include "suspend.h"
@@ -149,9 +151,40 @@ SP_MUST enum sp_err sp_job_rollout(struct sp_job *j, int64_t *requeue);
  * lowered to the next check's time.
  */
 SP_MUST enum sp_err sp_job_health(struct sp_job *j, int64_t *requeue);
+/* A Ready or Degraded store's state between checks (health_lock). */
+struct sp_health_state {
+    char *name;
+    int64_t next_ms; /* wall clock of the next health check; 0: at once */
+    unsigned seed;   /* for the jitter (rand_r) */
+    struct sp_health_hist hist;
+    int64_t drift_next_ms;             /* wall clock of the next drift check; 0: at once */
+    int64_t repairs;                   /* drift repairs made so far */
+    struct sp_health_hist repair_hist; /* repairs over time, for --drift-repairs */
+    bool paused;                       /* repairs are paused, and that was reported */
+};
+/* The store's state, made when missing (health_lock held). */
+struct sp_health_state *sp_health_state_of(struct sp_reconciler *r, const char *name);
+/* 90% to 110% of period_ms, so stores made together do not all check at once. */
+int64_t sp_health_jitter(int64_t period_ms, unsigned *seed);
+/* Lowers *requeue to ms (at least 1) when it is sooner, or when none is set. */
+void sp_job_lower(int64_t *requeue, int64_t ms);
 /* Forgets a store's health state (it was deleted, or left Ready and Degraded). */
 void sp_health_forget(struct sp_reconciler *r, const char *name);
 void sp_health_free_all(struct sp_reconciler *r);
+
+/* ---- reconcile_drift.c ---- */
+
+/*
+ * A Ready or Degraded store's objects against its release's manifest, when
+ * the check is due (--drift-interval, jittered): each one deleted or changed
+ * is applied again from the manifest (server-side apply, as helm does),
+ * at most --drift-repairs times within --health-window, each repair an
+ * Event, an activity entry and a metric; past that, one Warning says the
+ * repairs are paused. *requeue is lowered to the next check's time.
+ */
+SP_MUST enum sp_err sp_job_drift(struct sp_job *j, int64_t *requeue);
+/* Registers the drift metrics, so they are shown before the first check. */
+void sp_job_drift_metrics(void);
 
 /* ---- reconcile_suspend.c ---- */
 

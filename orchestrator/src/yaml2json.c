@@ -96,3 +96,41 @@ enum sp_err sp_yaml_to_json(const char *text, size_t len, bool typed, json_t **o
     yaml_parser_delete(&parser);
     return SP_OK;
 }
+
+enum sp_err sp_yaml_docs_to_json(const char *text, size_t len, bool typed, json_t **out)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_node_t *root;
+    json_t *docs;
+
+    *out = NULL;
+    if (!yaml_parser_initialize(&parser))
+        return sp_fail(SP_E_IO, "unable to initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    docs = json_array();
+    for (;;) {
+        if (!yaml_parser_load(&parser, &doc)) {
+            enum sp_err err =
+                sp_fail(SP_E_INVALID, "not valid YAML: %s at line %zu",
+                        parser.problem ? parser.problem : "error", parser.problem_mark.line + 1);
+            yaml_parser_delete(&parser);
+            json_decref(docs);
+            return err;
+        }
+        root = yaml_document_get_root_node(&doc);
+        if (!root) { /* the end of the stream */
+            yaml_document_delete(&doc);
+            break;
+        }
+        json_t *j = node_to_json(&doc, root, typed, 0);
+        if (json_is_object(j) && json_object_size(j) > 0)
+            json_array_append_new(docs, j);
+        else
+            json_decref(j);
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    *out = docs;
+    return SP_OK;
+}

@@ -18,4 +18,11 @@
 /* On success *out is a new reference (an empty object for an empty text). */
 SP_MUST enum sp_err sp_yaml_to_json(const char *text, size_t len, bool typed, json_t **out);
 
+/*
+ * Every document of a multi-document stream ("---" between them), as a JSON
+ * array in their order; empty documents (a file of comments, a template that
+ * rendered nothing) are left out.
+ */
+SP_MUST enum sp_err sp_yaml_docs_to_json(const char *text, size_t len, bool typed, json_t **out);
+
 #endif

@@ -6,7 +6,8 @@
 # the database container killed twice (restarts within the window, with how the
 # last one ended). Each move is an Event, an activity entry and a metric.
 # Short timings for the test: --health-interval=3s, --health-restarts=2,
-# --health-window=40s. Prints the time from each fault to Degraded and from the fix
+# --health-window=40s; drift repair is off (--drift-interval=0), since it would
+# scale the workloads back by itself (tests/integration/015-drift.sh tests that). Prints the time from each fault to Degraded and from the fix
 # to Ready.
 set -uo pipefail
 # shellcheck source=../lib.sh
@@ -25,7 +26,7 @@ s="health-$RANDOM"
 ns="store-$s"
 orch_start health --no-leader-elect --storefront-check --storefront-connect-to="127.0.0.1:$port" \
 	--store-values-file="$root/scripts/cluster/store-values.yaml" --provision-timeout=5m \
-	--health-interval=3s --health-restarts=2 --health-window=40s
+	--health-interval=3s --health-restarts=2 --health-window=40s --drift-interval=0
 pid=$ORCH_PID
 check "orchestrator starts" wait_for 10 grep -q '"orchestrator running' "$t_tmp/health.log"
 store_apply "$s"

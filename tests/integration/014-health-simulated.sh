@@ -5,14 +5,15 @@
 # Degraded with the replica count; an orchestrator restarted while it is Degraded
 # keeps it so (the phase is in the Store, not in memory) and, once the shop is
 # scaled back, moves it to Ready again; a second store, healthy, stays Ready
-# throughout. Prints the times from the fault to Degraded and from the fix to Ready.
+# throughout. Drift repair is off (--drift-interval=0): it would scale the shop back.
+# Prints the times from the fault to Degraded and from the fix to Ready.
 set -uo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=_orchestrator.sh
 . "$(dirname "$0")/_orchestrator.sh"
 
-flags=(--no-leader-elect --health-interval=2s)
+flags=(--no-leader-elect --health-interval=2s --drift-interval=0)
 orch_start sim "${flags[@]}"
 check "orchestrator starts" wait_for 10 grep -q '"orchestrator running' "$t_tmp/sim.log"
 s="hsim-$RANDOM" calm="hcalm-$RANDOM"

@@ -31,6 +31,8 @@ one-line change here. scripts/dev-credentials.sh writes the identity flags (--se
 - --health-interval={{ .Values.config.healthInterval }}
 - --health-restarts={{ .Values.config.healthRestarts }}
 - --health-window={{ .Values.config.healthWindow }}
+- --drift-interval={{ .Values.config.driftInterval }}
+- --drift-repairs={{ .Values.config.driftRepairs }}
 - --log-level={{ .Values.config.logLevel }}
 {{- range .Values.config.extraArgs }}
 - {{ . | quote }}

@@ -14,6 +14,9 @@
 #include "../../src/helm.c"
 #include "fake_kube.h"
 
+#include <openssl/evp.h>
+#include <zlib.h>
+
 static void helm_error_picks_the_error_line(void **state)
 {
     struct sp_proc_result r;
@@ -105,6 +108,105 @@ static void one_look_reads_revisions_and_labels(void **state)
     fake_kube_stop(&f);
 }
 
+/* base64 of bytes (OpenSSL's encoder; the caller frees). */
+static char *b64(const unsigned char *in, size_t n)
+{
+    char *out = calloc(1, 4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
+}
+
+/* A release record as helm 4 writes it: data.release is base64 (the API's) of base64 of gzip. */
+static char *record(const char *name, const char *status, int version, const char *manifest)
+{
+    json_t *rel =
+        json_pack("{s:s, s:i, s:s}", "name", "store-s1", "version", version, "manifest", manifest);
+    char *text = json_dumps(rel, JSON_COMPACT), *once, *twice, *out;
+    unsigned char gz[4096];
+    z_stream z;
+
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (unsigned char *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = gz;
+    z.avail_out = sizeof(gz);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    once = b64(gz, sizeof(gz) - z.avail_out);
+    twice = b64((const unsigned char *)once, strlen(once));
+    out = sp_asprintf("{\"metadata\":{\"name\":\"%s\",\"labels\":{\"status\":\"%s\","
+                      "\"version\":\"%d\"}},\"data\":{\"release\":\"%s\"}}",
+                      name, status, version, twice);
+    deflateEnd(&z);
+    free(text);
+    free(once);
+    free(twice);
+    json_decref(rel);
+    return out;
+}
+
+static char *manifest_list;
+
+static int answer_manifest(struct fake_kube *f, const struct fake_request *req, const char **body)
+{
+    (void)f;
+    (void)req;
+    *body = manifest_list;
+    return 200;
+}
+
+/* The deployed revision's objects, decoded from its record in one LIST, without helm. */
+static void the_manifest_of_the_deployed_revision(void **state)
+{
+    struct fake_kube f = {.answer = answer_manifest};
+    char *v1 = record("r.v1", "superseded", 1, "---\nkind: ConfigMap\nmetadata:\n  name: old\n");
+    char *v2 = record("r.v2", "deployed", 2,
+                      "---\n# Source: store/templates/a.yaml\napiVersion: v1\nkind: Service\n"
+                      "metadata:\n  name: s1\nspec:\n  ports:\n  - port: 80\n---\n"
+                      "# Source: store/templates/empty.yaml\n---\napiVersion: apps/v1\n"
+                      "kind: Deployment\nmetadata:\n  name: s1-shop\nspec:\n  replicas: 1\n");
+    char *v3 = record("r.v3", "failed", 3, "kind: Secret\n");
+    json_t *objs = NULL;
+    int64_t rev = 0;
+    (void)state;
+    assert_int_equal(fake_kube_start(&f), 0);
+    manifest_list = sp_asprintf("{\"items\":[%s,%s,%s]}", v1, v2, v3);
+    assert_int_equal(sp_helm_manifest(f.kube, "store-s1", "store-s1", &objs, &rev), SP_OK);
+    assert_int_equal(rev, 2);
+    assert_int_equal(json_array_size(objs), 2); /* the empty document is left out */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(objs, 0), "kind")),
+                        "Service");
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_array_get(
+                json_object_get(json_object_get(json_array_get(objs, 0), "spec"), "ports"), 0),
+            "port")),
+        80); /* typed: a number, as the API server has it */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(objs, 1), "metadata"), "name")),
+                        "s1-shop");
+    assert_int_equal(f.n_reqs, 1);
+    json_decref(objs);
+    free(manifest_list);
+
+    /* no deployed revision: SP_E_NOTFOUND, nothing to compare with */
+    manifest_list = sp_asprintf("{\"items\":[%s]}", v3);
+    assert_int_equal(sp_helm_manifest(f.kube, "store-s1", "store-s1", &objs, &rev), SP_E_NOTFOUND);
+    assert_null(objs);
+    free(manifest_list);
+
+    /* a record that is not what helm writes is an error */
+    manifest_list = sp_strdup("{\"items\":[{\"metadata\":{\"name\":\"r.v4\",\"labels\":{"
+                              "\"status\":\"deployed\",\"version\":\"4\"}},\"data\":{"
+                              "\"release\":\"bm90IGd6aXA=\"}}]}");
+    assert_int_not_equal(sp_helm_manifest(f.kube, "store-s1", "store-s1", &objs, &rev), SP_OK);
+    free(manifest_list);
+    fake_kube_stop(&f);
+    free(v1);
+    free(v2);
+    free(v3);
+}
+
 /* The values file is private while helm runs and gone afterwards, whatever helm answered. */
 static void upgrade_writes_a_private_values_file_and_removes_it(void **state)
 {
@@ -157,6 +259,7 @@ int main(void)
         cmocka_unit_test(helm_error_picks_the_error_line),
         cmocka_unit_test(helm_upgrade_reports_helm_stderr),
         cmocka_unit_test(one_look_reads_revisions_and_labels),
+        cmocka_unit_test(the_manifest_of_the_deployed_revision),
         cmocka_unit_test(upgrade_writes_a_private_values_file_and_removes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
