@@ -40,7 +40,9 @@ void sp_ready_pvcs(const struct sp_ready_ctx *c, const json_t *pvcs, char **prob
 
 /*
  * Deployments or StatefulSets (kind "deployment" or "statefulset" in the
- * message): every replica ready and up to date, the update observed.
+ * message): every replica ready and up to date, the update observed, and
+ * at least one wanted (the checks never run for a suspended store, so 0
+ * replicas is a workload scaled down by hand).
  * *any is set when there is at least one.
  */
 void sp_ready_workloads(const char *kind, const json_t *items, char **problem, bool *any);

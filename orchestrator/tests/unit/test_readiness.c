@@ -106,10 +106,18 @@ static void workloads_need_every_replica_up_to_date(void **state)
         J("[{\"metadata\":{\"name\":\"db\",\"generation\":1},\"spec\":{\"replicas\":2},"
           "\"status\":{\"observedGeneration\":1,\"readyReplicas\":1,"
           "\"updatedReplicas\":2}}]");
+    json_t *zero =
+        J("[{\"metadata\":{\"name\":\"shop\",\"generation\":4},\"spec\":{\"replicas\":0},"
+          "\"status\":{\"observedGeneration\":4}}]");
     json_t *none = J("[]");
     char *problem = NULL;
     bool any = false;
     (void)state;
+    sp_ready_workloads("deployment", zero, &problem, &any);
+    assert_string_equal(problem, "deployment shop is scaled to 0 replicas: nothing runs");
+    free(problem);
+    problem = NULL;
+    any = false;
     sp_ready_workloads("deployment", none, &problem, &any);
     assert_false(any);
     sp_ready_workloads("deployment", ok, &problem, &any);
@@ -128,6 +136,7 @@ static void workloads_need_every_replica_up_to_date(void **state)
     json_decref(ok);
     json_decref(unseen);
     json_decref(short_);
+    json_decref(zero);
     json_decref(none);
 }
 
