@@ -9,6 +9,8 @@
 #                                   WooCommerce on this host, BENCH_SETUP_RUNS fresh stores
 #   tests/bench/real-store-bench.sh POST -> first order for 1 and BENCH_REAL_N (5) stores that
 #                                   really run on the real node, with parts and memory
+#   tests/bench/health-bench.sh     what watching BENCH_STORES (200) Ready stores costs: health
+#                                   and drift checks, API requests, CPU
 # Goals missed are reported as missed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +33,10 @@ bench setup "store setup on a real WordPress + WooCommerce" store-setup-bench.sh
 bench real "stores that really run: POST -> checkout-ready" real-store-bench.sh
 bench prov "provisioning: platform vs plain helm" provision-bench.sh
 bench api "API and memory" api-bench.sh
+bench health "watching Ready stores: health and drift" health-bench.sh
 
 declare -A r
-while IFS='=' read -r k v; do r[$k]=$v; done < <(cat "$work/setup" "$work/real" "$work/prov" "$work/api")
+while IFS='=' read -r k v; do r[$k]=$v; done < <(cat "$work/setup" "$work/real" "$work/prov" "$work/api" "$work/health")
 ms() { awk -v x="$1" 'BEGIN {printf "%.1f s", x / 1000}'; }
 to_ms() { awk -v x="$1" 'BEGIN {
 	if (x ~ /us$/) v = x / 1000; else if (x ~ /ms$/) v = x + 0; else if (x ~ /s$/) v = x * 1000; else v = x
@@ -155,6 +158,21 @@ over=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 		| --- | --- | --- | --- | --- |
 		| $(mib "${r[rss_rest_kib]}") | $(mib "${r[rss_stores_kib]}") | $(mib "${r[rss_after_kib]}") | $(mib "$peak") | $g_mem |
 
+		## Watching Ready stores: health and drift (${r[health_stores]} stores)
+
+		${r[health_stores]} Ready stores (the real store chart on simulated nodes), each checked for health
+		(workloads, restarts) and drift (its objects against its release) every ${r[health_interval]}, for a
+		window of $(awk -v c="${r[health_checks]}" 'BEGIN {printf "%d", c}') health and ${r[drift_checks]} drift checks
+		(tests/bench/health-bench.sh; counters from the orchestrator's /metrics, CPU from /proc).
+
+		| API requests/s | per check | orchestrator CPU | API server CPU | orchestrator RSS | at the defaults (60 s, 5 min) |
+		| --- | --- | --- | --- | --- | --- |
+		| ${r[health_req_s]} | ${r[health_req_per_check]} | ${r[health_orch_cpu]}% of a core | ${r[health_api_cpu]}% | $(mib "${r[health_rss_kib]}") | about ${r[health_default_req_s]} requests/s |
+
+		- The storefront probe is off on simulated nodes (nothing serves), so its one GET through the
+		  ingress per health check is not counted here. Repairs in the window: ${r[drift_repairs_seen]} (none is
+		  expected: nothing changed the stores).
+
 		## Why
 
 	MD
@@ -169,4 +187,5 @@ echo "platform: $(ms "${r[platform_ms]}") for ${r[n]} stores (p50 $(ms "${r[ttr_
 echo "baseline: $(ms "${r[baseline_ms]}") for ${r[n]} releases (p50 $(ms "${r[baseline_p50]}"), p95 $(ms "${r[baseline_p95]}"))"
 echo "checkout-ready: 1 store ${r[one_order_p50]} s ($g_checkout); ${r[many_n]} at once p50 ${r[many_order_p50]} s, max ${r[many_order_max]} s"
 echo "store setup: first run p50 ${r[setup_first_p50]} s, max ${r[setup_first_max]} s ($g_setup); re-run p50 ${r[setup_rerun_p50]} s"
+echo "watching ${r[health_stores]} stores every ${r[health_interval]}: ${r[health_req_s]} API requests/s, orchestrator CPU ${r[health_orch_cpu]}%; at the defaults about ${r[health_default_req_s]} requests/s"
 echo "ratio platform/baseline: ${r[ratio]} (goal <= 0.5: $g_ratio)"

@@ -138,7 +138,7 @@ static enum sp_err provision_again(struct sp_job *j, const char *why, const char
     enum sp_err err;
 
     sp_rollout_abandon(j, why);
-    sp_slot_take(j->r, j->s.name, true);
+    sp_slot_take(j->r, j->s.name, j->s.created_ms, true);
     err = sp_job_go(j, SP_PHASE_PROVISIONING, type, message);
     if (!err)
         j->s.status.provisioning_ms = j->now;
@@ -158,11 +158,11 @@ static enum sp_err pending(struct sp_job *j, int64_t *requeue)
                  j->s.spec.engine);
         return sp_job_fail(j, "InvalidSpec", msg);
     }
-    if (!sp_slot_take(j->r, j->s.name, false)) {
+    if (!sp_slot_take(j->r, j->s.name, j->s.created_ms, false)) {
         snprintf(msg, sizeof(msg),
-                 "queued: %zu stores are being set up at once (the limit); this one "
-                 "starts when one of them is done",
-                 sp_reconciler_slots_used(j->r));
+                 "queued: at most %d stores are set up at once; this one starts when its "
+                 "turn comes, in the order the stores were created",
+                 j->r->cfg.max_provisioning);
         err = sp_job_go(j, SP_PHASE_PENDING, "Normal", msg);
         if (!err && (!j->s.status.message || strcmp(j->s.status.message, msg) != 0))
             sp_set_str(&j->s.status.message, msg);

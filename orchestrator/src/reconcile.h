@@ -77,7 +77,8 @@ struct sp_reconcile_config {
 /* A store waiting for a provisioning slot (slots_lock). */
 struct sp_slot_waiter {
     char *name;
-    int64_t seen_ms; /* monotonic: when it last asked; forgotten when it stops asking */
+    int64_t seen_ms;    /* monotonic: when it last asked; forgotten when it stops asking */
+    int64_t created_ms; /* the Store's creationTimestamp: its place in the line */
 };
 
 struct sp_health_state; /* reconcile_health.c */

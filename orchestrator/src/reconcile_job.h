@@ -87,8 +87,11 @@ SP_MUST enum sp_err sp_job_flush(struct sp_job *j);
 
 /* ---- reconcile_slots.c (slots_lock taken inside) ---- */
 
-/* Takes a provisioning slot for name; force ignores the limit. False when none is free. */
-bool sp_slot_take(struct sp_reconciler *r, const char *name, bool force);
+/*
+ * Takes a provisioning slot for name (a Store created at created_ms, which
+ * is its place in the line); force ignores the limit. False when none is free.
+ */
+bool sp_slot_take(struct sp_reconciler *r, const char *name, int64_t created_ms, bool force);
 /* Gives back both slots name may hold; a freed slot kicks the waiters whose turn it is. */
 void sp_slot_give_back(struct sp_reconciler *r, const char *name);
 /* Takes the one rollout slot for name; false when another store holds it. */

@@ -266,7 +266,7 @@ enum sp_err sp_job_provision(struct sp_job *j, int64_t *requeue)
     char *failed = NULL;
     enum sp_err err;
 
-    sp_slot_take(j->r, j->s.name, true);
+    sp_slot_take(j->r, j->s.name, j->s.created_ms, true);
     if (!j->s.status.provisioning_ms)
         j->s.status.provisioning_ms = j->now;
     if (j->now - j->s.status.provisioning_ms > cfg->provision_timeout_ms) {

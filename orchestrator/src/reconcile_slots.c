@@ -1,9 +1,14 @@
 /*
  * Provisioning slots and their line, and the one rollout slot (see
  * reconcile.h). At most --max-provisioning stores provision at once; a
- * store refused a slot joins a first-come line, and a freed slot kicks the
- * store(s) at its head. A store that stops asking for three poll intervals
- * leaves the line. Everything here is guarded by r->slots_lock.
+ * store refused a slot joins a line ordered by when the Store was created
+ * (first come, first served), and a freed slot kicks the store(s) at its
+ * head. A store that stops asking for three poll intervals leaves the line;
+ * when it asks again it goes back to its place, not to the end: under load
+ * (hundreds of stores waiting, each asking less often than that) a line
+ * ordered by the time of asking would put every store that asks behind the
+ * ones that asked just before it, and none would ever get a slot.
+ * Everything here is guarded by r->slots_lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,12 @@ static void waiters_expire(struct sp_reconciler *r, int64_t now)
     r->n_waiters = k;
 }
 
+/* Whether waiter a comes before a store created at created_ms named name. */
+static bool before(const struct sp_slot_waiter *a, int64_t created_ms, const char *name)
+{
+    return a->created_ms < created_ms || (a->created_ms == created_ms && strcmp(a->name, name) < 0);
+}
+
 /* name's place in the line, or n_waiters when it is not in it. slots_lock held. */
 static size_t waiter_index(const struct sp_reconciler *r, const char *name)
 {
@@ -40,24 +51,28 @@ static size_t waiter_index(const struct sp_reconciler *r, const char *name)
  * longest go first, so a slot goes to the store that asked for it first.
  * Otherwise name joins (or stays in) the queue. slots_lock held.
  */
-static bool waiter_turn(struct sp_reconciler *r, const char *name, size_t free_slots)
+static bool waiter_turn(struct sp_reconciler *r, const char *name, int64_t created_ms,
+                        size_t free_slots)
 {
     int64_t now = sp_now_ms();
     size_t pos;
 
     waiters_expire(r, now);
     pos = waiter_index(r, name);
-    if (pos < free_slots)
-        return true;
-    if (pos == r->n_waiters) {
+    if (pos == r->n_waiters) { /* joins at its place by creation */
         if (r->n_waiters == r->cap_waiters) {
             r->cap_waiters = r->cap_waiters ? r->cap_waiters * 2 : 16;
             r->waiters = sp_realloc(r->waiters, r->cap_waiters * sizeof(*r->waiters));
         }
-        r->waiters[r->n_waiters++].name = sp_strdup(name);
+        for (pos = 0; pos < r->n_waiters && before(&r->waiters[pos], created_ms, name); pos++)
+            ;
+        memmove(&r->waiters[pos + 1], &r->waiters[pos], (r->n_waiters - pos) * sizeof(*r->waiters));
+        r->n_waiters++;
+        r->waiters[pos].name = sp_strdup(name);
+        r->waiters[pos].created_ms = created_ms;
     }
     r->waiters[pos].seen_ms = now;
-    return false;
+    return pos < free_slots;
 }
 
 /* A store that got a slot (or went away) waits no more. slots_lock held. */
@@ -72,7 +87,7 @@ static void waiter_remove(struct sp_reconciler *r, const char *name)
 }
 
 /* Takes a slot for name; force ignores the limit. Returns false when none is free. */
-bool sp_slot_take(struct sp_reconciler *r, const char *name, bool force)
+bool sp_slot_take(struct sp_reconciler *r, const char *name, int64_t created_ms, bool force)
 {
     bool ok = true;
     pthread_mutex_lock(&r->slots_lock);
@@ -81,7 +96,7 @@ bool sp_slot_take(struct sp_reconciler *r, const char *name, bool force)
             goto out;
     if (!force && r->cfg.max_provisioning > 0) {
         size_t max = (size_t)r->cfg.max_provisioning;
-        if (!waiter_turn(r, name, r->n_slots < max ? max - r->n_slots : 0)) {
+        if (!waiter_turn(r, name, created_ms, r->n_slots < max ? max - r->n_slots : 0)) {
             ok = false;
             goto out;
         }
@@ -171,7 +186,7 @@ void sp_reconciler_seed_slots(struct sp_reconciler *r, const json_t *stores)
         const char *name =
             json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
         if (name && phase && strcmp(phase, "Provisioning") == 0)
-            sp_slot_take(r, name, true);
+            sp_slot_take(r, name, 0, true);
         if (name && json_string_value(json_object_get(json_object_get(o, "status"), "upgradingTo")))
             sp_rollout_take(r, name);
     }

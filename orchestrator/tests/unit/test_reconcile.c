@@ -66,16 +66,16 @@ static void slots_cap_concurrent_provisioning(void **state)
     r = sp_reconciler_new(NULL, &e, &h, &cfg);
     sp_reconciler_seed_slots(r, stores);
     assert_int_equal(sp_reconciler_slots_used(r), 1);
-    assert_true(sp_slot_take(r, "a", false));
-    assert_true(sp_slot_take(r, "a", false)); /* already holds one */
-    assert_false(sp_slot_take(r, "b", false));
-    assert_true(sp_slot_take(r, "b", true)); /* forced: a store already provisioning */
+    assert_true(sp_slot_take(r, "a", 1, false));
+    assert_true(sp_slot_take(r, "a", 1, false)); /* already holds one */
+    assert_false(sp_slot_take(r, "b", 2, false));
+    assert_true(sp_slot_take(r, "b", 2, true)); /* forced: a store already provisioning */
     assert_int_equal(sp_reconciler_slots_used(r), 3);
     sp_slot_give_back(r, "p");
     sp_slot_give_back(r, "b");
     sp_slot_give_back(r, "nobody");
-    assert_true(sp_slot_take(r, "c", false));
-    assert_false(sp_slot_take(r, "d", false));
+    assert_true(sp_slot_take(r, "c", 3, false));
+    assert_false(sp_slot_take(r, "d", 4, false));
     sp_reconciler_free(r);
     json_decref(stores);
 }
@@ -90,7 +90,7 @@ static void record_kick(void *ud, const char *store)
         snprintf(kicked[n_kicked++], sizeof(kicked[0]), "%s", store);
 }
 
-static void freed_slots_go_to_the_longest_waiting(void **state)
+static void freed_slots_go_to_the_first_created(void **state)
 {
     struct sp_reconciler *r;
     struct sp_engines e = {0};
@@ -100,29 +100,72 @@ static void freed_slots_go_to_the_longest_waiting(void **state)
     r = sp_reconciler_new(NULL, &e, &h, &cfg);
     sp_reconciler_start(r, record_kick, NULL); /* watch_namespaces off: no threads */
     n_kicked = 0;
-    assert_true(sp_slot_take(r, "a", false));
-    assert_false(sp_slot_take(r, "b", false));
-    assert_false(sp_slot_take(r, "c", false));
-    assert_false(sp_slot_take(r, "b", false)); /* asking again keeps its place */
+    assert_true(sp_slot_take(r, "a", 1, false));
+    assert_false(sp_slot_take(r, "c", 3, false));
+    assert_false(sp_slot_take(r, "b", 2, false)); /* created before c: ahead of it */
+    assert_false(sp_slot_take(r, "b", 2, false)); /* asking again keeps its place */
     assert_int_equal(r->n_waiters, 2);
+    assert_string_equal(r->waiters[0].name, "b");
     sp_slot_give_back(r, "a");
     assert_int_equal(n_kicked, 1); /* the first in line is told at once */
     assert_string_equal(kicked[0], "b");
-    assert_false(sp_slot_take(r, "c", false)); /* c came later: b's turn */
-    assert_false(sp_slot_take(r, "d", false)); /* a newcomer queues behind */
-    assert_true(sp_slot_take(r, "b", false));
+    assert_false(sp_slot_take(r, "c", 3, false)); /* c came later: b's turn */
+    assert_false(sp_slot_take(r, "d", 4, false)); /* a newcomer queues behind */
+    assert_true(sp_slot_take(r, "b", 2, false));
     assert_int_equal(r->n_waiters, 2);
     sp_slot_give_back(r, "b");
     assert_int_equal(n_kicked, 2);
     assert_string_equal(kicked[1], "c");
     /* c stops asking (deleted, or failed): after three poll intervals d goes first */
     r->waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
-    assert_true(sp_slot_take(r, "d", false));
+    assert_true(sp_slot_take(r, "d", 4, false));
     assert_int_equal(r->n_waiters, 0);
     /* a forced take (a store already provisioning at a restart) leaves the line */
-    assert_false(sp_slot_take(r, "x", false));
-    assert_true(sp_slot_take(r, "x", true));
+    assert_false(sp_slot_take(r, "x", 9, false));
+    assert_true(sp_slot_take(r, "x", 9, true));
     assert_int_equal(r->n_waiters, 0);
+    sp_reconciler_free(r);
+}
+
+/*
+ * Hundreds of stores waiting, each asking less often than the line forgets
+ * (its entry expired when it asks again): it goes back to its place by
+ * creation, so the first-created store asking gets the slot. A line by the
+ * time of asking put each asker behind everyone who asked just before it,
+ * and no store got a slot (seen with 200 stores and --max-provisioning=8).
+ */
+static void a_store_asking_again_late_keeps_its_place(void **state)
+{
+    struct sp_reconciler *r;
+    struct sp_engines e = {0};
+    struct sp_helm h = {0};
+    struct sp_reconcile_config cfg = {.max_provisioning = 1, .poll_ms = 500};
+    char name[16];
+    (void)state;
+    r = sp_reconciler_new(NULL, &e, &h, &cfg);
+    sp_reconciler_start(r, record_kick, NULL);
+    n_kicked = 0;
+    assert_true(sp_slot_take(r, "busy", 0, false));
+    for (int i = 1; i <= 20; i++) {
+        snprintf(name, sizeof(name), "s%02d", i);
+        assert_false(sp_slot_take(r, name, i, false));
+    }
+    sp_slot_give_back(r, "busy");
+    /* s01 and s02 come back only after the line forgot them; the others asked since */
+    r->waiters[0].seen_ms -= 3 * cfg.poll_ms + 1001;
+    r->waiters[1].seen_ms -= 3 * cfg.poll_ms + 1001;
+    assert_false(sp_slot_take(r, "s05", 5, false)); /* s03 and s04 are ahead of it */
+    assert_int_equal(r->n_waiters, 18);
+    /* s02, forgotten, goes back to its place: first, since s01 has not asked again */
+    assert_true(sp_slot_take(r, "s02", 2, false));
+    assert_int_equal(r->n_waiters, 18);
+    assert_string_equal(r->waiters[0].name, "s03");
+    /* s01 asks at last: no slot is free, but it is first in line for the next */
+    assert_false(sp_slot_take(r, "s01", 1, false));
+    assert_string_equal(r->waiters[0].name, "s01");
+    sp_slot_give_back(r, "s02");
+    assert_string_equal(kicked[n_kicked - 1], "s01");
+    assert_true(sp_slot_take(r, "s01", 1, false));
     sp_reconciler_free(r);
 }
 
@@ -520,7 +563,8 @@ int main(void)
         cmocka_unit_test(tells_permanent_helm_errors),
         cmocka_unit_test(variables_cover_the_environment_and_plan),
         cmocka_unit_test(slots_cap_concurrent_provisioning),
-        cmocka_unit_test(freed_slots_go_to_the_longest_waiting),
+        cmocka_unit_test(freed_slots_go_to_the_first_created),
+        cmocka_unit_test(a_store_asking_again_late_keeps_its_place),
         cmocka_unit_test(rollout_upgrades_outdated_stores_once),
         cmocka_unit_test(one_rollout_slot_for_the_controller),
         cmocka_unit_test(failed_release_list_installs_nothing),
