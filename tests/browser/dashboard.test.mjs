@@ -441,8 +441,10 @@ await test('health: the Degraded store\'s page shows the reason (the Store\'s me
 
 await test('health: scaled back, the page shows it Ready again by itself, without a reload', async () => {
   const fetches = listFetches;
+  const wasDegraded = await a.locator('.detail-sub .badge[data-phase="Degraded"]').count();
   const t0 = Date.now();
-  kubectl('-n', shopNs, 'scale', `deployment/${shopDeploy}`, '--replicas=1');
+  kubectl('-n', shopNs, 'scale', `deployment/${shopDeploy}`, '--replicas=1'); // whatever came before
+  assert(wasDegraded === 1, 'the store\'s page did not show it Degraded before the fix');
   await a.waitForSelector('.detail-sub .badge.badge-ready[data-phase="Ready"]', { timeout: HEALTH_S * 1000 });
   console.log(`# ${S.shop} Ready on the page ${((Date.now() - t0) / 1000).toFixed(1)} s after the scale back`);
   assert(await a.locator('[data-testid=degraded-message]').count() === 0, 'the Degraded banner is still shown');
