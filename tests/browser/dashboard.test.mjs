@@ -432,6 +432,11 @@ await test('health: the Degraded store\'s page shows the reason (the Store\'s me
   await a.waitForSelector('.detail-sub .badge.badge-degraded[data-phase="Degraded"]:has-text("Degraded")', { timeout: 5000 });
   await a.waitForSelector('.alert-warn:has-text("Not serving shoppers") [data-testid=degraded-message]', { timeout: 5000 });
   await showsTheReason(a, '[data-testid=degraded-message]');
+  // the progress keeps the steps done before, and the broken one says what is wrong
+  const steps = await a.locator('ol.steps li').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.className}`));
+  assert(steps.slice(0, 3).every((s) => s.includes('step-done')) && steps[3] === 'WorkloadsReady:step step-degraded',
+    `steps: ${steps}`);
+  await showsTheReason(a, 'ol.steps li.step-degraded .step-text');
   // a Degraded store keeps its links, so its owner can look at the shop
   assert(await a.locator('[data-key=open-sf]').count() === 1, 'no storefront link on a Degraded store');
   await a.waitForSelector(`[data-testid=activity] li:has-text("Degraded: deployment ${shopDeploy}")`, { timeout: 8000 });
@@ -448,6 +453,8 @@ await test('health: scaled back, the page shows it Ready again by itself, withou
   await a.waitForSelector('.detail-sub .badge.badge-ready[data-phase="Ready"]', { timeout: HEALTH_S * 1000 });
   console.log(`# ${S.shop} Ready on the page ${((Date.now() - t0) / 1000).toFixed(1)} s after the scale back`);
   assert(await a.locator('[data-testid=degraded-message]').count() === 0, 'the Degraded banner is still shown');
+  const steps = await a.locator('ol.steps li').evaluateAll((els) => els.map((e) => e.className));
+  assert(steps.length === 5 && steps.every((c) => c.includes('step-done')), `steps: ${steps}`);
   const told = await apiMessage();
   assert(told.phase === 'Ready', `API: ${JSON.stringify(told)}`);
   await a.click('a.back');

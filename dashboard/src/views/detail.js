@@ -6,7 +6,7 @@ import { prettyEngine } from '../api.js';
 import { phaseOf, steps, duration, exact, relative } from '../model.js';
 import { badge, phaseDetail, timeAgo, extLink, alertBox, spinner, splitWords } from './parts.js';
 
-const STEP_ICON = { done: 'check', failed: 'x' };
+const STEP_ICON = { done: 'check', failed: 'x', degraded: 'alert' };
 
 function stepList(s) {
   const list = steps(s);
@@ -17,10 +17,10 @@ function stepList(s) {
       h('div', { class: 'step-body' },
         h('div', { class: 'step-line' },
           h('span', { class: 'step-label' }, st.label),
-          h('span', { class: 'visually-hidden' }, ` (${{ done: 'done', current: 'in progress', failed: 'failed', waiting: 'not started' }[st.state]})`),
+          h('span', { class: 'visually-hidden' }, ` (${{ done: 'done', current: 'in progress', failed: 'failed', degraded: 'not working', waiting: 'not started' }[st.state]})`),
           st.took !== null ? h('span', { class: 'step-time' }, st.state === 'current' ? `${duration(st.took)} so far` : duration(st.took)) : null),
         h('p', { class: 'step-text' },
-          (st.state === 'current' || st.state === 'failed') && st.message ? st.message : st.detail)))));
+          (st.state === 'current' || st.state === 'failed' || st.state === 'degraded') && st.message ? st.message : st.detail)))));
 }
 
 function totalTime(s) {
