@@ -439,7 +439,10 @@ await test('health: the Degraded store\'s page shows the reason (the Store\'s me
   await showsTheReason(a, 'ol.steps li.step-degraded .step-text');
   // a Degraded store keeps its links, so its owner can look at the shop
   assert(await a.locator('[data-key=open-sf]').count() === 1, 'no storefront link on a Degraded store');
-  await a.waitForSelector(`[data-testid=activity] li:has-text("Degraded: deployment ${shopDeploy}")`, { timeout: 8000 });
+  // once, as a warning (the status line and its Warning Event are the same news)
+  await a.waitForSelector(`[data-testid=activity] li.act-warn:has-text("Degraded: deployment ${shopDeploy}")`, { timeout: 8000 });
+  const lines = await a.locator(`[data-testid=activity] li:has-text("${shopDeploy}")`).allTextContents();
+  assert(lines.length === 1, `the activity tells it ${lines.length} times: ${lines.join(' | ')}`);
   await a.waitForTimeout(300);
   await shot(a, 'store-degraded.png', { fullPage: true });
 });
@@ -457,6 +460,16 @@ await test('health: scaled back, the page shows it Ready again by itself, withou
   assert(steps.length === 5 && steps.every((c) => c.includes('step-done')), `steps: ${steps}`);
   const told = await apiMessage();
   assert(told.phase === 'Ready', `API: ${JSON.stringify(told)}`);
+  // the activity tells every time it was Ready (after create, each resume, now), none merged
+  await a.waitForSelector('[data-testid=activity] li:has-text("Ready: the store serves again")', { timeout: 8000 });
+  let ui = [];
+  let kept = [];
+  await eventually(async () => {
+    ui = (await a.locator('[data-testid=activity] li .act-msg').allTextContents()).filter((m) => /^Ready\b/.test(m));
+    const ev = (await api('GET', `/stores/${S.shop}/events`, T.a)).data?.events || [];
+    kept = ev.filter((e) => e.source === 'status' && /^Ready\b/.test(e.message || '')).map((e) => e.message);
+    return ui.length === kept.length && kept.length >= 3;
+  }, 5, () => `the page tells Ready ${ui.length} times (${ui.join(' | ')}), the store's status ${kept.length} (${kept.join(' | ')})`);
   await a.click('a.back');
   await waitPhase(a, S.shop, 'Ready', 5);
   assert(await row(a, S.shop).locator('.sub-degraded').count() === 0, 'the list still gives a Degraded reason');

@@ -98,7 +98,9 @@ const ACTION_WORDS = {
 
 // The API's activity ({source: status | kubernetes | audit, time, ...}) or,
 // before it arrives, the store's own status.activity; in words, newest first,
-// a Kubernetes Event repeating a status line within seconds shown once.
+// a Kubernetes Event repeating a status line within seconds shown once (in the
+// status line's words, a warning when the Event is one). Two status lines alike
+// are two transitions (Ready, suspended and resumed, Ready) and both are shown.
 function activityItems(s, d) {
   const src = d.events && d.events.length
     ? d.events
@@ -123,10 +125,18 @@ function activityItems(s, d) {
     }
     if (!message) return;
     const t = Date.parse(e.time) || 0;
-    // A Kubernetes Event ("Provisioning: setting up the store") repeats a status line.
-    if (!who && out.some((o) => !o.who && bare(o.message) === bare(message) && Math.abs(o.t - t) < 5000)) return;
+    const kind = e.source === 'kubernetes' ? 'kubernetes' : 'status';
     if (!who) message = message.charAt(0).toUpperCase() + message.slice(1);
-    out.push({ time: e.time, t, i, message, who, warn });
+    // A Kubernetes Event ("Provisioning: setting up the store") repeats a status line.
+    const same = !who && out.find((o) => !o.who && !o.paired && o.kind !== kind &&
+      bare(o.message) === bare(message) && Math.abs(o.t - t) < 5000);
+    if (same) {
+      same.paired = true;
+      same.warn = same.warn || warn;
+      if (kind === 'status') Object.assign(same, { message, kind, time: e.time, t, i });
+      return;
+    }
+    out.push({ time: e.time, t, i, message, who, warn, kind, paired: false });
   });
   return out.sort((a, b) => b.t - a.t || b.i - a.i);
 }
