@@ -605,6 +605,40 @@ await test('admin: Suspend and Resume work on another user\'s store', async () =
   await suspendAndResume(admin, S.bee, T.admin);
 });
 
+await test('an update drawn while a button is held down does not swallow its click', async () => {
+  // Every update redraws the page; one between the press and the release put the release on
+  // a new button and the click was lost (CI saw Delete do nothing). The update here is the
+  // activity the detail page fetches when opened: its answer is let through once the button
+  // is down, and the button released after it arrived.
+  const path = `**/api/v1/stores/${S.shop}/events`;
+  let letThrough;
+  const gate = new Promise((r) => { letThrough = r; });
+  let answered = 0;
+  await a.route(path, async (route) => {
+    await gate;
+    await route.continue();
+    answered++;
+  });
+  try {
+    await a.goto(`${BASE}/#/`);
+    await a.click(`tr[data-store="${S.shop}"] a.store-link`);
+    await a.waitForSelector(`h1:has-text("${S.shop}")`);
+    const box = await a.locator('[data-key=delete]').boundingBox();
+    await a.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await a.mouse.down();
+    letThrough();
+    await eventually(() => answered > 0, 10, () => 'the activity was never fetched');
+    await a.waitForTimeout(300); // drawn by now, were it drawn at once
+    await a.mouse.up();
+    await a.waitForSelector('dialog[open][role=alertdialog]', { timeout: 3000 });
+    await a.click('dialog[open] button:has-text("Cancel")');
+    await a.waitForSelector('dialog[open]', { state: 'detached' });
+  } finally {
+    letThrough();
+    await a.unroute(path);
+  }
+});
+
 await test('delete: the confirmation names the store; the row shows Deleting, then disappears', async () => {
   await a.goto(`${BASE}/#/stores/${S.shop}`);
   await a.waitForSelector(`h1:has-text("${S.shop}")`);
