@@ -126,17 +126,20 @@ function activityItems(s, d) {
     if (!message) return;
     const t = Date.parse(e.time) || 0;
     const kind = e.source === 'kubernetes' ? 'kubernetes' : 'status';
+    // what a line says without its phase ("Provisioning: setting up the store"), before the
+    // first letter is made a capital (an Event's "resuming: ..." is no phase)
+    const said = bare(message);
     if (!who) message = message.charAt(0).toUpperCase() + message.slice(1);
-    // A Kubernetes Event ("Provisioning: setting up the store") repeats a status line.
+    // A Kubernetes Event ("setting up the store") repeats a status line.
     const same = !who && out.find((o) => !o.who && !o.paired && o.kind !== kind &&
-      bare(o.message) === bare(message) && Math.abs(o.t - t) < 5000);
+      o.said === said && Math.abs(o.t - t) < 5000);
     if (same) {
       same.paired = true;
       same.warn = same.warn || warn;
       if (kind === 'status') Object.assign(same, { message, kind, time: e.time, t, i });
       return;
     }
-    out.push({ time: e.time, t, i, message, who, warn, kind, paired: false });
+    out.push({ time: e.time, t, i, message, said, who, warn, kind, paired: false });
   });
   return out.sort((a, b) => b.t - a.t || b.i - a.i);
 }
