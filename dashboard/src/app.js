@@ -43,10 +43,38 @@ function route() {
 }
 
 // ---- rendering -----------------------------------------------------------------------
+// A draw replaces the page's elements. One between a press and its release (a live update
+// arriving meanwhile) would put the release on a new element, and the click would be lost;
+// so updates wait while a pointer is down (at most HOLD_MS, should its release never come).
+const HOLD_MS = 5000;
 let pending = 0;
+let pressedAt = 0;
+let held = false;
 function schedule() {
-  if (!pending) pending = setTimeout(() => { pending = 0; draw(); }, 16);
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = 0;
+    if (pressedAt && Date.now() - pressedAt < HOLD_MS) {
+      held = true;
+      pending = setTimeout(() => { pending = 0; schedule(); }, HOLD_MS - (Date.now() - pressedAt));
+      return;
+    }
+    held = false;
+    draw();
+  }, 16);
 }
+function released() {
+  pressedAt = 0;
+  if (!held) return;
+  // after the click: it is dispatched in the same task as the release
+  clearTimeout(pending);
+  pending = 0;
+  schedule();
+}
+document.addEventListener('pointerdown', () => { pressedAt = Date.now(); }, true);
+document.addEventListener('pointerup', released, true);
+document.addEventListener('pointercancel', released, true);
+window.addEventListener('blur', released);
 
 let shell = null;
 function draw() {
@@ -372,7 +400,7 @@ window.addEventListener('hashchange', () => {
 // Durations of a running step tick every second; relative times every 30 s.
 setInterval(() => {
   const r = route();
-  if (token.get() && r.view === 'detail' && phaseOf(state.stores.get(r.name)) === 'Provisioning') draw();
+  if (token.get() && r.view === 'detail' && phaseOf(state.stores.get(r.name)) === 'Provisioning') schedule();
 }, 1000);
 setInterval(() => refreshTimes(root), 30000);
 

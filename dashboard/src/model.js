@@ -36,8 +36,10 @@ function cond(s, type) {
   return (s.status?.conditions || []).find((c) => c.type === type);
 }
 
-// One entry per step: state done | current | failed | waiting, with the
-// time the step took (or has taken so far) in milliseconds when known.
+// One entry per step: state done | current | failed | degraded | waiting, with the
+// time the step took (or has taken so far) in milliseconds when known. A Degraded
+// store was set up: the step its health check found broken (WorkloadsReady, say) is
+// degraded, with the reason, not "not started".
 export function steps(s, now = Date.now()) {
   const phase = phaseOf(s);
   const start = ms(s.status?.provisioningStartedAt) || ms(s.metadata?.creationTimestamp);
@@ -57,6 +59,7 @@ export function steps(s, now = Date.now()) {
     } else if (!blocked) {
       blocked = true;
       if (phase === 'Failed') state = 'failed';
+      else if (phase === 'Degraded') state = 'degraded';
       else if (phase === 'Provisioning') state = 'current';
       else state = 'waiting';
       if (state === 'current' && !Number.isNaN(prevEnd)) took = Math.max(0, now - prevEnd);

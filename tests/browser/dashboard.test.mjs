@@ -5,8 +5,10 @@
 //
 // Environment: SP_URL, SP_TOKEN_ADMIN, SP_TOKEN_A, SP_TOKEN_B, SP_USER_A,
 // SP_USER_B, SP_MAX_STORES, SP_RUN (prefix of every store name), SP_SHOTS
-// (screenshot directory), SP_STORES_FILE (names created, for the cleanup).
+// (screenshot directory), SP_STORES_FILE (names created, for the cleanup);
+// kubectl on PATH and KUBECONFIG, for the fault of the health tests.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 
 const env = (k) => {
@@ -23,6 +25,8 @@ const SHOTS = env('SP_SHOTS');
 const STORES_FILE = process.env.SP_STORES_FILE || '';
 const READY_S = Number(process.env.SP_READY_TIMEOUT || 90);
 const FAIL_S = Number(process.env.SP_FAIL_TIMEOUT || 90);
+// a fault to Degraded and a fix to Ready: a few --health-interval (020-dashboard.sh)
+const HEALTH_S = Number(process.env.SP_HEALTH_TIMEOUT || 30);
 
 const S = {
   shop: `${RUN}-shop`,
@@ -66,6 +70,19 @@ async function api(method, path, token, body) {
 }
 function track(name) {
   if (STORES_FILE) appendFileSync(STORES_FILE, `${name}\n`);
+}
+// kubectl, for what only the cluster can do to a store (its output; throws on failure)
+function kubectl(...args) {
+  return execFileSync('kubectl', args, { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+// Retries fn (async, true when done) every 250 ms for up to seconds; then throws what() says.
+async function eventually(fn, seconds, what) {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(await what());
+    await sleep(250);
+  }
 }
 
 // ---- the browser -------------------------------------------------------------------------
@@ -356,6 +373,124 @@ await test('owner: Suspend stops a Ready store (Suspended, still counted), Resum
   await suspendAndResume(a, S.shop, T.a); // and again, checking each step
 });
 
+// Health after Ready (orchestrator/src/reconcile_health.c, --health-interval in
+// 020-dashboard.sh). Nothing crashes on the simulated nodes, so the fault is the one
+// tests/integration/014-health-simulated.sh makes: the shop's Deployment scaled past its
+// namespace's ResourceQuota (the fixture chart's, in pods), whose extra replicas are refused,
+// so the real orchestrator finds fewer replicas ready than wanted. The page is never reloaded
+// and the list is never fetched meanwhile: what it shows came over the event stream.
+const shopNs = `store-${S.shop}`;
+const shopDeploy = `store-${S.shop}-wordpress`;
+let overQuota = 0;
+let listFetches = 0;
+a.on('request', (r) => {
+  if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/v1/stores') listFetches++;
+});
+const overQuotaMessage = () => new RegExp(`^deployment ${shopDeploy}: \\d+ of ${overQuota} replicas ready$`);
+async function apiMessage() {
+  const r = await api('GET', `/stores/${S.shop}`, T.a);
+  return { phase: r.data?.phase, message: r.data?.message || '' };
+}
+// the text of sel on the page equals the API's message of a Degraded store, and reads as the fault
+async function showsTheReason(page, sel) {
+  let seen = '';
+  let told = {};
+  await eventually(async () => {
+    seen = ((await page.locator(sel).first().textContent({ timeout: 2000 }).catch(() => '')) || '').trim();
+    told = await apiMessage();
+    return told.phase === 'Degraded' && seen === told.message && overQuotaMessage().test(seen);
+  }, 10, () => `the page says "${seen}"; the API: ${JSON.stringify(told)}; expected ${overQuotaMessage()}`);
+  return seen;
+}
+
+await test('health: a Ready shop scaled past its quota turns Degraded in the list, live, with the reason', async () => {
+  await a.click('a.back');
+  await waitPhase(a, S.shop, 'Ready', 10);
+  await a.waitForSelector('[data-testid=live].live-live', { timeout: 10000 });
+  await a.evaluate(() => { window.__spHealthNoReload = 1; });
+  const quotas = JSON.parse(kubectl('-n', shopNs, 'get', 'resourcequota', '-o', 'json')).items;
+  const pods = Math.min(...quotas.map((q) => Number(q.spec?.hard?.pods)).filter((n) => n > 0));
+  assert(Number.isFinite(pods), `no pods quota in ${shopNs}: ${JSON.stringify(quotas.map((q) => q.spec))}`);
+  overQuota = pods + 1; // never all created, whatever else runs there
+  const fetches = listFetches;
+  const t0 = Date.now();
+  kubectl('-n', shopNs, 'scale', `deployment/${shopDeploy}`, `--replicas=${overQuota}`);
+  await waitPhase(a, S.shop, 'Degraded', HEALTH_S);
+  console.log(`# ${S.shop} Degraded on the page ${((Date.now() - t0) / 1000).toFixed(1)} s after the scale to ${overQuota}`);
+  const badgeText = await row(a, S.shop).locator('.cell-status .badge').textContent();
+  assert(badgeText.trim() === 'Degraded' && await row(a, S.shop).locator('.badge.badge-degraded').count() === 1,
+    `badge "${badgeText}"`);
+  const sub = await showsTheReason(a, `tr[data-store="${S.shop}"] .cell-status .sub.sub-degraded`);
+  console.log(`# reason: ${sub}`);
+  assert(await a.evaluate(() => window.__spHealthNoReload) === 1, 'the page was reloaded');
+  assert(listFetches === fetches, `the list was fetched ${listFetches - fetches} times: not over the event stream`);
+});
+
+await test('health: the Degraded store\'s page shows the reason (the Store\'s message) in a banner', async () => {
+  await a.click(`tr[data-store="${S.shop}"] a.store-link`);
+  await a.waitForSelector(`h1:has-text("${S.shop}")`);
+  await a.waitForSelector('.detail-sub .badge.badge-degraded[data-phase="Degraded"]:has-text("Degraded")', { timeout: 5000 });
+  await a.waitForSelector('.alert-warn:has-text("Not serving shoppers") [data-testid=degraded-message]', { timeout: 5000 });
+  await showsTheReason(a, '[data-testid=degraded-message]');
+  // the progress keeps the steps done before, and the broken one says what is wrong
+  const steps = await a.locator('ol.steps li').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.className}`));
+  assert(steps.slice(0, 3).every((s) => s.includes('step-done')) && steps[3] === 'WorkloadsReady:step step-degraded',
+    `steps: ${steps}`);
+  await showsTheReason(a, 'ol.steps li.step-degraded .step-text');
+  // a Degraded store keeps its links, so its owner can look at the shop
+  assert(await a.locator('[data-key=open-sf]').count() === 1, 'no storefront link on a Degraded store');
+  // once, as a warning (the status line and its Warning Event are the same news)
+  await a.waitForSelector(`[data-testid=activity] li.act-warn:has-text("Degraded: deployment ${shopDeploy}")`, { timeout: 8000 });
+  const lines = await a.locator(`[data-testid=activity] li:has-text("${shopDeploy}")`).allTextContents();
+  assert(lines.length === 1, `the activity tells it ${lines.length} times: ${lines.join(' | ')}`);
+  await a.waitForTimeout(300);
+  await shot(a, 'store-degraded.png', { fullPage: true });
+});
+
+await test('health: scaled back, the page shows it Ready again by itself, without a reload', async () => {
+  const fetches = listFetches;
+  const wasDegraded = await a.locator('.detail-sub .badge[data-phase="Degraded"]').count();
+  const t0 = Date.now();
+  kubectl('-n', shopNs, 'scale', `deployment/${shopDeploy}`, '--replicas=1'); // whatever came before
+  assert(wasDegraded === 1, 'the store\'s page did not show it Degraded before the fix');
+  await a.waitForSelector('.detail-sub .badge.badge-ready[data-phase="Ready"]', { timeout: HEALTH_S * 1000 });
+  console.log(`# ${S.shop} Ready on the page ${((Date.now() - t0) / 1000).toFixed(1)} s after the scale back`);
+  assert(await a.locator('[data-testid=degraded-message]').count() === 0, 'the Degraded banner is still shown');
+  const steps = await a.locator('ol.steps li').evaluateAll((els) => els.map((e) => e.className));
+  assert(steps.length === 5 && steps.every((c) => c.includes('step-done')), `steps: ${steps}`);
+  const told = await apiMessage();
+  assert(told.phase === 'Ready', `API: ${JSON.stringify(told)}`);
+  // The activity tells each transition once: every time it was Ready (after create, each
+  // resume, now) and each resume, neither merged with another nor doubled by its Event
+  // (an Event older than the status's last lines has none to pair with, and counts too).
+  await a.waitForSelector('[data-testid=activity] li:has-text("Ready: the store serves again")', { timeout: 8000 });
+  const kinds = [['Ready', /^Ready\b/], ['resuming', /resuming: starting/i]];
+  let report = '';
+  await eventually(async () => {
+    const shown = await a.locator('[data-testid=activity] li .act-msg').allTextContents();
+    const ev = (await api('GET', `/stores/${S.shop}/events`, T.a)).data?.events || [];
+    const status = ev.filter((e) => e.source === 'status');
+    const oldest = Math.min(...status.map((e) => Date.parse(e.time)));
+    const alone = ev.filter((e) => e.source === 'kubernetes' && Date.parse(e.time) < oldest - 5000);
+    let same = true;
+    report = '';
+    for (const [what, re] of kinds) {
+      const onPage = shown.filter((m) => re.test(m)).length;
+      const want = status.filter((e) => re.test(e.message || '')).length +
+        alone.filter((e) => re.test(`${e.reason}: ${e.message}`)).length;
+      report += `${what}: the page tells ${onPage}, the store ${want}; `;
+      same = same && onPage === want && want >= 2;
+    }
+    return same;
+  }, 5, () => report);
+  await a.click('a.back');
+  await waitPhase(a, S.shop, 'Ready', 5);
+  assert(await row(a, S.shop).locator('.sub-degraded').count() === 0, 'the list still gives a Degraded reason');
+  assert(await a.evaluate(() => window.__spHealthNoReload) === 1, 'the page was reloaded');
+  assert(listFetches === fetches, `the list was fetched ${listFetches - fetches} times: not over the event stream`);
+  await a.waitForSelector('[data-testid=live].live-live', { timeout: 1000 });
+});
+
 await test('rate limit: a 429 shows the wait in words and holds the button until it is over', async () => {
   // The orchestrator's limits are too generous to trip in a test without
   // slowing everything else, so this one answer is the API's documented 429.
@@ -481,6 +616,40 @@ await test('admin: Suspend and Resume work on another user\'s store', async () =
   await admin.click(`tr[data-store="${S.bee}"] a.store-link`);
   await admin.waitForSelector(`h1:has-text("${S.bee}")`);
   await suspendAndResume(admin, S.bee, T.admin);
+});
+
+await test('an update drawn while a button is held down does not swallow its click', async () => {
+  // Every update redraws the page; one between the press and the release put the release on
+  // a new button and the click was lost (CI saw Delete do nothing). The update here is the
+  // activity the detail page fetches when opened: its answer is let through once the button
+  // is down, and the button released after it arrived.
+  const path = `**/api/v1/stores/${S.shop}/events`;
+  let letThrough;
+  const gate = new Promise((r) => { letThrough = r; });
+  let answered = 0;
+  await a.route(path, async (route) => {
+    await gate;
+    await route.continue();
+    answered++;
+  });
+  try {
+    await a.goto(`${BASE}/#/`);
+    await a.click(`tr[data-store="${S.shop}"] a.store-link`);
+    await a.waitForSelector(`h1:has-text("${S.shop}")`);
+    const box = await a.locator('[data-key=delete]').boundingBox();
+    await a.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await a.mouse.down();
+    letThrough();
+    await eventually(() => answered > 0, 10, () => 'the activity was never fetched');
+    await a.waitForTimeout(300); // drawn by now, were it drawn at once
+    await a.mouse.up();
+    await a.waitForSelector('dialog[open][role=alertdialog]', { timeout: 3000 });
+    await a.click('dialog[open] button:has-text("Cancel")');
+    await a.waitForSelector('dialog[open]', { state: 'detached' });
+  } finally {
+    letThrough();
+    await a.unroute(path);
+  }
 });
 
 await test('delete: the confirmation names the store; the row shows Deleting, then disappears', async () => {

@@ -6,7 +6,7 @@ import { prettyEngine } from '../api.js';
 import { phaseOf, steps, duration, exact, relative } from '../model.js';
 import { badge, phaseDetail, timeAgo, extLink, alertBox, spinner, splitWords } from './parts.js';
 
-const STEP_ICON = { done: 'check', failed: 'x' };
+const STEP_ICON = { done: 'check', failed: 'x', degraded: 'alert' };
 
 function stepList(s) {
   const list = steps(s);
@@ -17,10 +17,10 @@ function stepList(s) {
       h('div', { class: 'step-body' },
         h('div', { class: 'step-line' },
           h('span', { class: 'step-label' }, st.label),
-          h('span', { class: 'visually-hidden' }, ` (${{ done: 'done', current: 'in progress', failed: 'failed', waiting: 'not started' }[st.state]})`),
+          h('span', { class: 'visually-hidden' }, ` (${{ done: 'done', current: 'in progress', failed: 'failed', degraded: 'not working', waiting: 'not started' }[st.state]})`),
           st.took !== null ? h('span', { class: 'step-time' }, st.state === 'current' ? `${duration(st.took)} so far` : duration(st.took)) : null),
         h('p', { class: 'step-text' },
-          (st.state === 'current' || st.state === 'failed') && st.message ? st.message : st.detail)))));
+          (st.state === 'current' || st.state === 'failed' || st.state === 'degraded') && st.message ? st.message : st.detail)))));
 }
 
 function totalTime(s) {
@@ -98,7 +98,9 @@ const ACTION_WORDS = {
 
 // The API's activity ({source: status | kubernetes | audit, time, ...}) or,
 // before it arrives, the store's own status.activity; in words, newest first,
-// a Kubernetes Event repeating a status line within seconds shown once.
+// a Kubernetes Event repeating a status line within seconds shown once (in the
+// status line's words, a warning when the Event is one). Two status lines alike
+// are two transitions (Ready, suspended and resumed, Ready) and both are shown.
 function activityItems(s, d) {
   const src = d.events && d.events.length
     ? d.events
@@ -123,10 +125,21 @@ function activityItems(s, d) {
     }
     if (!message) return;
     const t = Date.parse(e.time) || 0;
-    // A Kubernetes Event ("Provisioning: setting up the store") repeats a status line.
-    if (!who && out.some((o) => !o.who && bare(o.message) === bare(message) && Math.abs(o.t - t) < 5000)) return;
+    const kind = e.source === 'kubernetes' ? 'kubernetes' : 'status';
+    // what a line says without its phase ("Provisioning: setting up the store"), before the
+    // first letter is made a capital (an Event's "resuming: ..." is no phase)
+    const said = bare(message);
     if (!who) message = message.charAt(0).toUpperCase() + message.slice(1);
-    out.push({ time: e.time, t, i, message, who, warn });
+    // A Kubernetes Event ("setting up the store") repeats a status line.
+    const same = !who && out.find((o) => !o.who && !o.paired && o.kind !== kind &&
+      o.said === said && Math.abs(o.t - t) < 5000);
+    if (same) {
+      same.paired = true;
+      same.warn = same.warn || warn;
+      if (kind === 'status') Object.assign(same, { message, kind, time: e.time, t, i });
+      return;
+    }
+    out.push({ time: e.time, t, i, message, said, who, warn, kind, paired: false });
   });
   return out.sort((a, b) => b.t - a.t || b.i - a.i);
 }
