@@ -4,7 +4,8 @@
 # plane, which reconciles the stores the tests create (fixture chart: pods become
 # Ready without running). Prints TAP lines; screenshots go to docs/screenshots/.
 # A Ready store is checked every 2 s (--health-interval), so the health tests see
-# it Degraded and Ready again within seconds of their fault and fix.
+# it Degraded and Ready again within seconds of their fault and fix; drift repair is
+# off (--drift-interval=0), or it would scale the shop back by itself.
 #
 # The orchestrator serves the compiled-in dashboard when its copy is the one in
 # dashboard/dist (its hashed file names are in the binary), else it is started
@@ -96,6 +97,7 @@ orch_launch "$t_tmp/stdout.log" "$t_tmp/stderr.log" \
 	--max-stores-per-user=$max_stores --rate-user=5 --rate-ip=50 --rate-burst=20 \
 	--sse-heartbeat=5s \
 	--health-interval=2s \
+	--drift-interval=0 \
 	"${dash_flags[@]}"
 t_pid=$ORCH_PID
 port=$(orch_port "$t_tmp/stderr.log" "$t_pid")
