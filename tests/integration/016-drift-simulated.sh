@@ -2,9 +2,10 @@
 # Drift repair on the simulated nodes (what needs no running container): the real store
 # chart's Ingress and LimitRange deleted, a ConfigMap's data and a LimitRange's value
 # changed -> each applied again from the release, one Event each; a suspended store is not
-# repaired (its NetworkPolicy deleted stays deleted while it is suspended), and resuming it
-# brings the object back through the release, with no repair counted; a second store,
-# untouched, gets no repair. Prints the time from each fault to its repair.
+# repaired (its NetworkPolicy deleted stays deleted while it is suspended, also across an
+# orchestrator restart), and resuming it brings the object back through the release, with
+# no repair counted; a second store, untouched, gets no repair. Prints the time from each
+# fault to its repair.
 set -uo pipefail
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -51,9 +52,14 @@ check "one Event per repair: 4" [ "$n_repairs" = 4 ]
 kubectl patch store "$s" --type=merge -p '{"spec":{"suspended":true}}' >/dev/null
 check "the store is Suspended" wait_for 60 store_is "$s" Suspended
 kubectl -n "$ns" delete networkpolicy "$ns-shop" >/dev/null
+# a restart while it is suspended: the new replica knows it from the Store alone
+orch_kill "$ORCH_PID"
+orch_start dsim2 --no-leader-elect --health-interval=2s --drift-interval=2s
+check "a restarted orchestrator starts" wait_for 10 grep -q '"orchestrator running' "$t_tmp/dsim2.log"
 sleep 8
-check "a suspended store is not repaired: its deleted NetworkPolicy stays deleted" \
+check "a suspended store is not repaired, before or after a restart: its deleted NetworkPolicy stays deleted" \
 	bash -c "! kubectl -n $ns get networkpolicy $ns-shop >/dev/null 2>&1"
+check "... it is still Suspended" store_is "$s" Suspended
 check "... and no repair was counted" [ "$(events "$s" DriftRepaired)" = "$n_repairs" ]
 kubectl patch store "$s" --type=merge -p '{"spec":{"suspended":false}}' >/dev/null
 check "resumed -> Ready" wait_for 120 store_is "$s" Ready
@@ -61,5 +67,5 @@ check "... with the NetworkPolicy back through the release" kubectl -n "$ns" get
 sleep 5
 check "... and still no repair counted" [ "$(events "$s" DriftRepaired)" = "$n_repairs" ]
 check "the untouched store got no repair" [ "$(events "$calm" DriftRepaired)" = 0 ]
-check "the orchestrator logged no failed repair" bash -c "! grep -q 'applying it again failed' '$t_tmp/dsim.log'"
+check "the orchestrators logged no failed repair" bash -c "! grep -q 'applying it again failed' '$t_tmp/dsim.log' '$t_tmp/dsim2.log'"
 exit 0
