@@ -216,6 +216,12 @@ enum sp_err sp_cache_start(struct sp_cache *c)
     return SP_OK;
 }
 
+void sp_cache_stop(struct sp_cache *c)
+{
+    if (c)
+        atomic_store(&c->stop, true);
+}
+
 void sp_cache_free(struct sp_cache *c)
 {
     if (!c)

@@ -72,6 +72,25 @@ static void entry_free(struct entry *e)
     free(e);
 }
 
+/*
+ * Frees a list of entries: every watch is told to stop first, then each is
+ * joined, so the list takes about a second, not a second per watch (200
+ * namespaces of 5 watches took minutes to stop one after the other).
+ */
+static void entries_free(struct entry *dead, bool say)
+{
+    for (struct entry *e = dead; e; e = e->next)
+        for (size_t i = 0; i < N_KINDS; i++)
+            sp_cache_stop(e->caches[i]);
+    while (dead) {
+        struct entry *next = dead->next;
+        if (say)
+            sp_debug(dead->store, "nswatch", "stopped watching %s", dead->ns);
+        entry_free(dead);
+        dead = next;
+    }
+}
+
 /* Unlinks the entries that expired (or all when everything) and returns them. */
 static struct entry *take_expired(struct sp_nswatch *w, bool everything)
 {
@@ -100,12 +119,7 @@ static void *reap(void *arg)
         struct entry *dead = take_expired(w, false);
         sp_metric_set(w->m_watched, NULL, (double)w->n_live);
         pthread_mutex_unlock(&w->lock);
-        while (dead) {
-            struct entry *next = dead->next;
-            sp_debug(dead->store, "nswatch", "stopped watching %s", dead->ns);
-            entry_free(dead);
-            dead = next;
-        }
+        entries_free(dead, true);
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
         pthread_mutex_lock(&w->lock);
@@ -155,11 +169,7 @@ void sp_nswatch_free(struct sp_nswatch *w)
     pthread_mutex_lock(&w->lock);
     dead = take_expired(w, true);
     pthread_mutex_unlock(&w->lock);
-    while (dead) {
-        struct entry *next = dead->next;
-        entry_free(dead);
-        dead = next;
-    }
+    entries_free(dead, false);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w);
