@@ -50,7 +50,7 @@ start=$(date +%s.%N)
 setup
 rc=$?
 secs1=$(echo "$(date +%s.%N) - $start" | bc)
-echo "# setup, first run: ${secs1}s"
+echo "# setup, first run: ${secs1}s ($(sed -n 's/^setup: migrations/migrations/p' "$medusa_dir/setup.err"))"
 check "first run: exit status 0" test "$rc" = 0 || tail -n 30 "$medusa_dir/setup.err" | sed 's/^/    # /'
 result1=$(sed -n 's/^setup-result: //p' "$medusa_dir/setup.out")
 check "first run: stdout is one result line of JSON" bash -c '[ "$(wc -l <"$1")" = 1 ] && jq -e . <<<"$2" >/dev/null' _ "$medusa_dir/setup.out" "$result1"
@@ -96,7 +96,7 @@ start=$(date +%s.%N)
 setup
 rc=$?
 secs2=$(echo "$(date +%s.%N) - $start" | bc)
-echo "# setup, second run: ${secs2}s"
+echo "# setup, second run: ${secs2}s ($(sed -n 's/^setup: migrations/migrations/p' "$medusa_dir/setup.err"))"
 check "second run: exit status 0" test "$rc" = 0 || tail -n 30 "$medusa_dir/setup.err" | sed 's/^/    # /'
 result2=$(sed -n 's/^setup-result: //p' "$medusa_dir/setup.out")
 check "second run: it says it changed nothing" bash -c 'jq -e ".changes == []" <<<"$1" >/dev/null || { echo "$1"; exit 1; }' _ "$result2"

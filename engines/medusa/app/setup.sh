@@ -11,12 +11,15 @@ medusa=node_modules/.bin/medusa
 for v in DATABASE_URL JWT_SECRET COOKIE_SECRET MEDUSA_ADMIN_EMAIL MEDUSA_ADMIN_PASSWORD; do
 	[ -n "${!v:-}" ] || { echo "setup: error: $v is not set" >&2; exit 2; }
 done
+start=$SECONDS
 "$medusa" db:migrate >&2
+migrated=$((SECONDS - start))
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 rc=0
 "$medusa" exec ./src/scripts/setup.ts >"$out" 2>&1 || rc=$?
 grep -v '^setup-result: ' "$out" >&2 || true
+echo "setup: migrations ${migrated}s, setup script $((SECONDS - start - migrated))s" >&2
 # medusa exec logs a failure and may still exit 0: no result line is a failure.
 if [ "$rc" -ne 0 ] || ! grep -q '^setup-result: ' "$out"; then
 	echo "setup: failed (exit status $rc)" >&2
