@@ -139,6 +139,18 @@ if check "the Medusa server starts and answers /health" bash -c 'cat "$1"; exit 
 	medusa_stop
 	echo "# Medusa server stop: ${medusa_stop_secs}s ($medusa_stop_how)"
 	check "the server stops on SIGTERM (within 20 s)" test "$medusa_stop_how" = term
+
+	# One replica without Redis: Medusa's in-memory event bus, cache, workflow engine and locking.
+	cp "$medusa_dir/server.log" "$medusa_dir/server-redis.log"
+	REDIS_URL='' medusa_start >"$medusa_dir/start.out" 2>&1
+	rc=$?
+	check "without REDIS_URL the server starts (in-memory modules)" bash -c 'cat "$1"; exit "$2"' _ "$medusa_dir/start.out" "$rc"
+	check "without REDIS_URL no module connects to Redis" bash -c '! grep -i "connection to redis" "$1"' _ "$medusa_dir/server.log"
+	check "with REDIS_URL the modules did connect to Redis (event bus, cache, locking, workflows)" bash -c \
+		'[ "$(grep -ciE "connection to redis (in module|in \"locking-redis\")" "$1")" -ge 4 ] || grep -i redis "$1"' _ "$medusa_dir/server-redis.log"
+	check "without REDIS_URL a shopper's order is placed and verified" \
+		"$root/engines/medusa/order.sh" --key "$key" --handle cotton-kurta "$medusa_url"
+	medusa_stop
 fi
 
 # Everything stops and goes away.
