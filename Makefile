@@ -18,6 +18,7 @@ SUITES = $(sort $(wildcard tests/lint/[0-9]*.sh)) \
 	$(sort $(wildcard tests/charts/[0-9]*.sh)) \
 	$(sort $(wildcard tests/images/[0-9]*.sh)) \
 	$(sort $(wildcard tests/store/[0-9]*.sh)) \
+	$(sort $(wildcard tests/medusa/[0-9]*.sh)) \
 	$(sort $(wildcard tests/platform/[0-9]*.sh)) \
 	$(if $(wildcard orchestrator/Makefile),orchestrator/tests/unit/run.sh) \
 	$(if $(wildcard orchestrator/fuzz/run.sh),orchestrator/fuzz/run.sh) \
