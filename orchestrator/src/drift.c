@@ -58,6 +58,72 @@ static bool empty(const json_t *v)
            (json_is_array(v) && json_array_size(v) == 0);
 }
 
+/* false, 0 and "": values the API server leaves out when they are the default (omitempty). */
+static bool zero(const json_t *v)
+{
+    return json_is_false(v) || (json_is_integer(v) && json_integer_value(v) == 0) ||
+           (json_is_string(v) && json_string_length(v) == 0);
+}
+
+/*
+ * A Kubernetes quantity ("3072Mi", "650m", "1.5", "2e3") as a number; false when s is not one.
+ * The API server keeps quantities in its own form ("3072Mi" becomes "3Gi").
+ */
+static bool quantity(const char *s, long double *out)
+{
+    static const struct {
+        const char *suffix;
+        long double factor;
+    } units[] = {{"Ki", 1024.0L},
+                 {"Mi", 1048576.0L},
+                 {"Gi", 1073741824.0L},
+                 {"Ti", 1099511627776.0L},
+                 {"Pi", 1125899906842624.0L},
+                 {"Ei", 1152921504606846976.0L},
+                 {"m", 1e-3L},
+                 {"k", 1e3L},
+                 {"M", 1e6L},
+                 {"G", 1e9L},
+                 {"T", 1e12L},
+                 {"P", 1e15L},
+                 {"E", 1e18L},
+                 {"", 1.0L}};
+    char *end;
+    long double v;
+
+    if (!s || !*s || !(*s == '+' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
+        return false;
+    v = strtold(s, &end);
+    if (end == s)
+        return false;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            *out = v * units[i].factor;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool same_quantity(const json_t *a, const json_t *b)
+{
+    long double x, y;
+    if (!json_is_string(a) || !json_is_string(b) || !quantity(json_string_value(a), &x) ||
+        !quantity(json_string_value(b), &y))
+        return false;
+    return fabsl(x - y) <= 1e-9L * (fabsl(x) > 1 ? fabsl(x) : 1);
+}
+
+/* A number in a manifest and the string the API server keeps for it (quota "pods: 6"). */
+static bool same_text(const json_t *num, const json_t *str)
+{
+    char buf[64];
+    if (!json_is_integer(num) || !json_is_string(str))
+        return false;
+    snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(num));
+    return strcmp(buf, json_string_value(str)) == 0;
+}
+
 bool sp_drift_covers(const json_t *want, const json_t *live)
 {
     const char *key;
@@ -86,7 +152,9 @@ bool sp_drift_covers(const json_t *want, const json_t *live)
         }
         return true;
     }
-    return live && same_scalar(want, live);
+    if (!live)
+        return zero(want);
+    return same_scalar(want, live) || same_text(want, live) || same_quantity(want, live);
 }
 
 /* What the API server writes by itself, at the top (depth 0) or in metadata (depth 1). */

@@ -35,7 +35,11 @@ char *sp_drift_path(const json_t *obj, const char *ns);
 /*
  * Whether every field want sets is there in live with the same value
  * (objects: recursively, extra fields in live are fine; arrays: as long and
- * element by element; an empty object or array in want asks for nothing).
+ * element by element; an empty object or array in want asks for nothing,
+ * and neither does false, 0 or "" where live has nothing, since the API
+ * server leaves such defaults out; a number matches the same digits as a
+ * string, as quotas keep them; quantities match by value, "3072Mi" is
+ * "3Gi").
  * False may be a false alarm (a value the API server writes another way);
  * true is no drift.
  */

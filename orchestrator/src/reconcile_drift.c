@@ -108,6 +108,8 @@ static enum sp_err look_at(struct sp_job *j, const char *path, const json_t *obj
         json_decref(live);
         return SP_OK;
     }
+    sp_debug(j->s.name, "drift", "%s %s differs here; asking the API server (dry run)",
+             kind_of(obj), name_of(obj));
     err = apply(j, path, obj, true, &would);
     if (!err) {
         diff = sp_drift_diff(would, live, strcmp(kind_of(obj), "Secret") == 0, &field);

@@ -66,6 +66,15 @@ static void covers_asks_only_for_what_the_manifest_sets(void **state)
     json_t *relabelled = J("{\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{"
                            "\"name\":\"c\"}]}}},\"metadata\":{\"labels\":{\"a\":\"x\"}}}");
     json_t *real = J("{\"spec\":{\"replicas\":1.0}}"), *one = J("{\"spec\":{\"replicas\":1}}");
+    json_t *omitted = J("{\"spec\":{\"clusterIP\":\"None\",\"publishNotReadyAddresses\":false}}");
+    json_t *svc = J("{\"spec\":{\"clusterIP\":\"None\",\"type\":\"ClusterIP\"}}");
+    json_t *svc_true = J("{\"spec\":{\"clusterIP\":\"None\",\"publishNotReadyAddresses\":true}}");
+    json_t *quota = J("{\"spec\":{\"hard\":{\"pods\":6,\"requests.cpu\":\"110m\"}}}");
+    json_t *quota_live = J("{\"spec\":{\"hard\":{\"pods\":\"6\",\"requests.cpu\":\"110m\"}}}");
+    json_t *storage = J("{\"hard\":{\"requests.storage\":\"3072Mi\",\"requests.cpu\":\"650m\"}}");
+    json_t *storage_live = J("{\"hard\":{\"requests.storage\":\"3Gi\",\"requests.cpu\":\"0.65\"}}");
+    json_t *storage_less = J("{\"hard\":{\"requests.storage\":\"3G\",\"requests.cpu\":\"650m\"}}");
+    json_t *quota_more = J("{\"spec\":{\"hard\":{\"pods\":\"50\",\"requests.cpu\":\"110m\"}}}");
     (void)state;
     assert_true(sp_drift_covers(want, live)); /* extra fields live are others' */
     assert_false(sp_drift_covers(want, scaled));
@@ -73,6 +82,12 @@ static void covers_asks_only_for_what_the_manifest_sets(void **state)
     assert_false(sp_drift_covers(want, relabelled));
     assert_true(sp_drift_covers(one, real)); /* 1 and 1.0 are the same number */
     assert_false(sp_drift_covers(want, NULL));
+    assert_true(sp_drift_covers(omitted, svc)); /* false left out by the API server */
+    assert_false(sp_drift_covers(omitted, svc_true));
+    assert_true(sp_drift_covers(quota, quota_live)); /* 6 kept as "6" */
+    assert_false(sp_drift_covers(quota, quota_more));
+    assert_true(sp_drift_covers(storage, storage_live)); /* 3072Mi is 3Gi, 650m is 0.65 */
+    assert_false(sp_drift_covers(storage, storage_less));
     json_decref(want);
     json_decref(live);
     json_decref(scaled);
@@ -80,6 +95,15 @@ static void covers_asks_only_for_what_the_manifest_sets(void **state)
     json_decref(relabelled);
     json_decref(real);
     json_decref(one);
+    json_decref(omitted);
+    json_decref(svc);
+    json_decref(svc_true);
+    json_decref(quota);
+    json_decref(quota_live);
+    json_decref(quota_more);
+    json_decref(storage);
+    json_decref(storage_live);
+    json_decref(storage_less);
 }
 
 static void diff_names_the_first_field_and_hides_secrets(void **state)
