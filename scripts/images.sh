@@ -44,12 +44,16 @@ arg_of() { # image ARG: the default of that ARG in the image's Dockerfile
 wp_version=$(arg_of wordpress WORDPRESS_VERSION)
 wc_version=$(arg_of wordpress WOOCOMMERCE_VERSION)
 db_version=$(arg_of mariadb MARIADB_VERSION)
+medusa_version=$(arg_of medusa MEDUSA_VERSION)
+pg_version=$(arg_of postgresql POSTGRES_VERSION)
 app_version=$(sed -n 's/^appVersion: *//p' "$root/charts/platform/Chart.yaml" | tr -d '"')
 [ -n "$app_version" ] || die "charts/platform/Chart.yaml has no appVersion"
-names=(wordpress mariadb orchestrator)
+names=(wordpress mariadb medusa postgresql orchestrator)
 declare -A ref=(
 	[wordpress]="store-platform/wordpress:$wp_version-wc$wc_version"
 	[mariadb]="store-platform/mariadb:$db_version"
+	[medusa]="store-platform/medusa:$medusa_version"
+	[postgresql]="store-platform/postgresql:$pg_version"
 	[orchestrator]="store-platform/orchestrator:$app_version"
 )
 full_ref() { echo "docker.io/${ref[$1]}"; } # what the kubelet asks containerd for
@@ -140,6 +144,17 @@ context_wordpress() {
 	echo "$root/images/wordpress"
 }
 context_mariadb() { echo "$root/images/mariadb"; }
+context_postgresql() { echo "$root/images/postgresql"; }
+# The Medusa store's: its Dockerfile and Node.js pin, and our application without anything a
+# host run left in it (node_modules, .medusa).
+context_medusa() {
+	local ctx=$cache/context/medusa
+	rm -rf "$ctx" && mkdir -p "$ctx"
+	(cd "$root" && cp -R --parents images/medusa engines/medusa/order.sh "$ctx/" &&
+		git ls-files -z --cached --others --exclude-standard engines/medusa/app 2>/dev/null | xargs -0 -r cp --parents -t "$ctx/")
+	[ -f "$ctx/engines/medusa/app/package-lock.json" ] || die "medusa: engines/medusa/app is not in a git checkout here"
+	echo "$ctx"
+}
 context_orchestrator() {
 	local ctx=$cache/context/orchestrator helm
 	helm="$("$root/scripts/tools.sh" --dir)/helm"
@@ -147,12 +162,18 @@ context_orchestrator() {
 	[ -f "$root/dashboard/dist/index.html" ] || die "orchestrator: no dashboard/dist (make dashboard)"
 	rm -rf "$ctx" && mkdir -p "$ctx/images/orchestrator"
 	(cd "$root" && cp -R --parents dashboard/embed.sh dashboard/dist orchestrator/Makefile orchestrator/src \
-		charts/engines.yaml charts/store images/orchestrator/Dockerfile "$ctx/")
+		charts/engines.yaml charts/store charts/medusa images/orchestrator/Dockerfile "$ctx/")
 	cp "$helm" "$ctx/images/orchestrator/helm"
 	echo "$ctx"
 }
 # Build arguments, words split on spaces.
-declare -A build_args=([wordpress]="--build-arg WORDPRESS_SOURCE=local" [mariadb]="" [orchestrator]="")
+# The Medusa image's npm uses the registry and CA bundle npm here is configured with (read at
+# build time, never written into the repository).
+npm_registry=$(npm config get registry 2>/dev/null || true)
+npm_ca=$(npm config get cafile 2>/dev/null || true)
+[ "$npm_ca" != null ] && [ -f "$npm_ca" ] || npm_ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+declare -A build_args=([wordpress]="--build-arg WORDPRESS_SOURCE=local" [mariadb]="" [postgresql]=""
+	[medusa]="--build-arg NPM_REGISTRY=$npm_registry --secret id=npm-ca,src=$npm_ca" [orchestrator]="")
 
 for n in "${names[@]}"; do
 	start=$(date +%s)

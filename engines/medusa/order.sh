@@ -6,7 +6,9 @@
 # which is the store's cash on delivery, and completing the cart.
 #
 #   order.sh [options] STORE_URL          e.g. order.sh http://127.0.0.1:9000
-#     --key TOKEN         the publishable API key (or MEDUSA_PUBLISHABLE_KEY)
+#     --key TOKEN         the publishable API key (or MEDUSA_PUBLISHABLE_KEY); without
+#                         one, the key the store's GET /storefront names, as a
+#                         storefront would take it
 #     --region NAME       the region to buy in (India)
 #     --currency CODE     the currency the order must be in (inr)
 #     --tax-rate PCT      the tax rate every taxed line must carry (18)
@@ -15,6 +17,9 @@
 #     --handle HANDLE     buy this product (default: the first with a price)
 #     --quantity N        how many (1)
 #     --email ADDR        the shopper's e-mail (order-test@example.com)
+#     --connect HOST:PORT connect there for STORE_URL's host (an ingress reached by
+#                         address while the URL keeps the store's name), as curl's
+#                         --connect-to
 #     --admin-email ADDR  also read the order back through the Admin API, logging in
 #                         as ADDR with the password in MEDUSA_ADMIN_PASSWORD
 #     -h, --help          this text
@@ -38,6 +43,7 @@ HANDLE=
 QUANTITY=1
 EMAIL=order-test@example.com
 ADMIN_EMAIL=
+CONNECT=
 BASE=
 HTTP_STATUS=
 work=
@@ -57,7 +63,7 @@ usage_error() {
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--key | --region | --currency | --tax-rate | --tax-code | --provider | --handle | --quantity | --email | --admin-email)
+		--key | --region | --currency | --tax-rate | --tax-code | --provider | --handle | --quantity | --email | --admin-email | --connect)
 			[ $# -ge 2 ] || usage_error "$1 needs a value"
 			case $1 in
 			--key) KEY=$2 ;;
@@ -70,6 +76,7 @@ parse_args() {
 			--quantity) QUANTITY=$2 ;;
 			--email) EMAIL=$2 ;;
 			--admin-email) ADMIN_EMAIL=$2 ;;
+			--connect) CONNECT=$2 ;;
 			esac
 			shift 2
 			;;
@@ -85,9 +92,10 @@ parse_args() {
 			;;
 		esac
 	done
+	[ -z "$CONNECT" ] || [[ $CONNECT =~ ^[^:/]+:[0-9]+$ ]] || usage_error "--connect '$CONNECT' is not HOST:PORT"
 	[ -n "$BASE" ] || usage_error "STORE_URL is missing"
 	[[ $BASE =~ ^https?://[^/]+$ ]] || usage_error "STORE_URL '$BASE' is not http(s)://host[:port]"
-	[[ $KEY =~ ^pk_[0-9a-zA-Z_]+$ ]] || usage_error "no publishable key (--key or MEDUSA_PUBLISHABLE_KEY, pk_...)"
+	[ -z "$KEY" ] || [[ $KEY =~ ^pk_[0-9a-zA-Z_]+$ ]] || usage_error "--key '$KEY' is not a publishable key (pk_...)"
 	[[ $EMAIL =~ ^[^@[:space:]]+@[^@[:space:]]+$ ]] || usage_error "--email '$EMAIL' is not an e-mail address"
 	[[ $QUANTITY =~ ^[1-9][0-9]*$ ]] || usage_error "--quantity '$QUANTITY' is not a positive number"
 	[[ $TAX_RATE =~ ^[0-9]{1,2}(\.[0-9]{1,4})?$ ]] || usage_error "--tax-rate '$TAX_RATE' is not a percentage"
@@ -103,6 +111,7 @@ parse_args() {
 request() {
 	local method=$1 path=$2 data=${3:-}
 	local args=(-sS --max-time 60 -o "$work/body" -w '%{http_code}' -X "$method" -H 'Accept: application/json')
+	[ -z "$CONNECT" ] || args+=(--connect-to "::$CONNECT")
 	case $path in
 	/store/*) args+=(-H "x-publishable-api-key: $KEY") ;;
 	/admin/*) args+=(-H "@$work/auth-header") ;;
@@ -144,6 +153,15 @@ main() {
 	parse_args "$@"
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
+
+	# The key, as a storefront finds it when none is given.
+	if [ -z "$KEY" ]; then
+		request GET /storefront
+		expect "GET /storefront (the store's publishable key)" 200
+		KEY=$(get .publishable_key)
+		[[ $KEY =~ ^pk_[0-9a-zA-Z_]+$ ]] || fail "GET /storefront named no publishable key"
+		log "publishable key from /storefront"
+	fi
 
 	# The region the shopper is in.
 	request GET /store/regions

@@ -112,6 +112,16 @@ rc=$?
 if check "the Medusa server starts and answers /health" bash -c 'cat "$1"; exit "$2"' _ "$medusa_dir/start.out" "$rc"; then
 	echo "# Medusa server start (to /health): ${medusa_start_secs}s"
 	echo "# Medusa server RSS after start: $(($(medusa_rss_kb) / 1024)) MiB"
+	storefront_ready() { # url key: GET /storefront is 200 and names the setup's store
+		local out=$medusa_dir/storefront.json code
+		code=$(curl -sS --max-time 10 -o "$out" -w "%{http_code}" "$1/storefront") &&
+			[ "$code" = 200 ] &&
+			jq -e --arg k "$2" '.ready == true and .publishable_key == $k and .currency == "inr" and .products == 3 and .regions[0].name == "India"' "$out" >/dev/null &&
+			return 0
+		echo "GET /storefront: HTTP ${code:-none}: $(head -c 400 "$out" 2>/dev/null)"
+		return 1
+	}
+	check "GET /storefront: 200, ready, the setup's publishable key, region India in INR, 3 products" storefront_ready "$medusa_url" "$key"
 	check_fails_with "the Store API refuses a request without the publishable key" '^400$' \
 		bash -c '! curl -sS -o /dev/null -w "%{http_code}" "$1/store/products"' _ "$medusa_url"
 	check_fails_with "the owner cannot log in with a wrong password" '^401$' \
@@ -148,8 +158,8 @@ if check "the Medusa server starts and answers /health" bash -c 'cat "$1"; exit 
 	check "without REDIS_URL no module connects to Redis" bash -c '! grep -i "connection to redis" "$1"' _ "$medusa_dir/server.log"
 	check "with REDIS_URL the modules did connect to Redis (event bus, cache, locking, workflows)" bash -c \
 		'[ "$(grep -ciE "connection to redis (in module|in \"locking-redis\")" "$1")" -ge 4 ] || grep -i redis "$1"' _ "$medusa_dir/server-redis.log"
-	check "without REDIS_URL a shopper's order is placed and verified" \
-		"$root/engines/medusa/order.sh" --key "$key" --handle cotton-kurta "$medusa_url"
+	check "without REDIS_URL a shopper's order is placed and verified (its key from GET /storefront)" \
+		"$root/engines/medusa/order.sh" --handle cotton-kurta "$medusa_url"
 	medusa_stop
 fi
 
