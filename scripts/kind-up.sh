@@ -83,12 +83,19 @@ if ! grep -q 'localtest' <<<"$corefile"; then
 fi
 
 wordpress_image="store-platform/wordpress:$(helm show values "$root/charts/store" --jsonpath '{.wordpress.image.tag}')"
+mariadb_image="store-platform/mariadb:$(helm show values "$root/charts/store" --jsonpath '{.database.image.tag}')"
+medusa_image="store-platform/medusa:$(helm show values "$root/charts/medusa" --jsonpath '{.medusa.image.tag}')"
+postgresql_image="store-platform/postgresql:$(helm show values "$root/charts/medusa" --jsonpath '{.database.image.tag}')"
 log "building $orchestrator_image"
 docker build -f "$root/images/orchestrator/Dockerfile" -t "$orchestrator_image" "$root"
-log "building $wordpress_image"
+log "building $wordpress_image and $mariadb_image (the woocommerce engine)"
 docker build -f "$root/images/wordpress/Dockerfile" -t "$wordpress_image" "$root/images/wordpress"
+docker build -t "$mariadb_image" "$root/images/mariadb"
+log "building $medusa_image and $postgresql_image (the medusa engine)"
+docker build -f "$root/images/medusa/Dockerfile" -t "$medusa_image" "$root"
+docker build -t "$postgresql_image" "$root/images/postgresql"
 log "loading the images into the cluster"
-kind load docker-image --name "$cluster" "$orchestrator_image" "$wordpress_image"
+kind load docker-image --name "$cluster" "$orchestrator_image" "$wordpress_image" "$mariadb_image" "$medusa_image" "$postgresql_image"
 
 log "installing the platform chart (release $release in namespace $namespace)"
 helm upgrade --install "$release" "$root/charts/platform" -n "$namespace" --create-namespace \

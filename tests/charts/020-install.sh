@@ -21,12 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rand() { head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c "${1:-32}"; }
-create_ns() {
-	kubectl create namespace "$ns" &&
-		kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
-			pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted
-}
 create_secret() { # the keys the orchestrator creates (charts/store/README.md)
 	local args=() k
 	for k in auth-key secure-auth-key logged-in-key nonce-key auth-salt secure-auth-salt logged-in-salt nonce-salt; do
@@ -44,7 +38,7 @@ install() { # extra helm args
 		--wait=watcher --wait-for-jobs --timeout 5m "$@"
 }
 
-check "namespace $ns enforces restricted" create_ns
+check "namespace $ns enforces restricted" create_restricted_ns "$ns"
 check "credentials Secret created" create_secret
 # The namespace really enforces: a pod without the hardened context is refused.
 check_not "admission refuses a pod that is not restricted (the check below can fail)" \
@@ -56,12 +50,7 @@ echo "# install took $((SECONDS - start))s"
 check "release is deployed" bash -o pipefail -c "helm status '$release' -n '$ns' -o json | jq -e '.info.status == \"deployed\"'"
 check "no object was refused (no FailedCreate events)" bash -c \
 	"! kubectl get events -n '$ns' --field-selector reason=FailedCreate -o name | grep -q ."
-all_bound() {
-	local phases
-	phases=$(kubectl get pvc -n "$ns" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}')
-	[ "$(grep -c . <<<"$phases")" = 2 ] && ! grep -qv '^Bound$' <<<"$phases"
-}
-check "both PVCs bound (database, uploads)" wait_for 60 all_bound
+check "both PVCs bound (database, uploads)" wait_for 60 pvcs_bound "$ns" 2
 check "database StatefulSet ready" bash -c "[ \"\$(kubectl get sts -n '$ns' '$release-mariadb' -o jsonpath='{.status.readyReplicas}')\" = 1 ]"
 check "shop Deployment available" kubectl wait -n "$ns" --for=condition=Available "deployment/$release-wordpress" --timeout=60s
 check "setup Job r1 complete" kubectl wait -n "$ns" --for=condition=Complete "job/$release-setup-r1" --timeout=60s
@@ -93,13 +82,7 @@ kubectl delete pod -n "$ns" "$release-test-order" --wait=false >/dev/null 2>&1
 start=$SECONDS
 check "helm uninstall succeeds" helm uninstall "$release" -n "$ns" --wait --timeout 2m
 echo "# uninstall took $((SECONDS - start))s"
-left() {
-	local out
-	out=$(kubectl get all,pvc,configmap,secret,ingress,networkpolicy,resourcequota,limitrange,serviceaccount \
-		-n "$ns" -l "app.kubernetes.io/instance=$release" -o name 2>&1)
-	[ -z "$out" ] || { echo "left: $out"; return 1; }
-}
-check "uninstall left no object of the release (PVCs included)" wait_for 60 left
+check "uninstall left no object of the release (PVCs included)" wait_for 60 release_left "$ns" "$release"
 start=$SECONDS
 check "namespace deletion completes" bash -c "kubectl delete namespace '$ns' --timeout=120s >/dev/null"
 echo "# namespace deletion took $((SECONDS - start))s"

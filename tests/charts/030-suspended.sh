@@ -12,30 +12,6 @@ set -uo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# kind/name per object, replicas, and the claims: one line each, sorted, for diffing
-summary() { # FILE
-	"$py" - "$1" <<'PY'
-import sys, yaml
-for d in yaml.safe_load_all(open(sys.argv[1])):
-    if not d:
-        continue
-    k, n = d["kind"], d["metadata"]["name"]
-    spec = d.get("spec") or {}
-    line = f"{k}/{n}"
-    if k in ("Deployment", "StatefulSet"):
-        line += f" replicas={spec.get('replicas')}"
-        for t in spec.get("volumeClaimTemplates") or []:
-            print(f"claimTemplate {n}/{t['metadata']['name']} {yaml.safe_dump(t['spec'], sort_keys=True)!r}")
-        vols = (spec.get("template", {}).get("spec", {}) or {}).get("volumes") or []
-        for v in vols:
-            if "persistentVolumeClaim" in v:
-                print(f"mount {n} {v['persistentVolumeClaim']['claimName']}")
-    if k == "PersistentVolumeClaim":
-        print(f"pvc {n} {yaml.safe_dump(spec, sort_keys=True)!r}")
-    print(line)
-PY
-}
-
 for f in values.yaml values-local.yaml values-prod.yaml; do
 	args=("${base_sets[@]}")
 	[ "$f" = values.yaml ] || args=(-f "$chart/$f")
