@@ -168,6 +168,24 @@ for i in medusa postgresql; do
 	echo "# image $ref: $size (compressed layers, as containerd counts)"
 done
 
+# Suspend and resume the Medusa store through the API: the chart's part of the engine contract.
+claim_uid() { kubectl get pvc -n "$ns_m" -o jsonpath='{.items[*].metadata.uid}'; }
+uid_before=$(claim_uid)
+post_action() { [ "$(api POST "/stores/$m/$1")" = 202 ]; }
+check "POST .../suspend: 202" post_action suspend
+start=$(date +%s.%N)
+no_pods() { [ "$(kubectl get pods -n "$ns_m" --no-headers 2>/dev/null | grep -vc Completed)" = 0 ] && store_is "$m" Suspended; }
+check "suspended: the store is Suspended and no pod of it runs" wait_for 120 no_pods
+printf '# suspend -> no pod: %.1f s\n' "$(elapsed)"
+check "suspended: its host shows nothing of the store (404)" bash -c \
+	"[ \"\$(curl -sS --max-time 10 -H 'Host: $host_m' -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/storefront)\" = 404 ]"
+check "suspended: its database claim stays (the same uid)" bash -c "[ -n '$uid_before' ] && [ \"\$(kubectl get pvc -n $ns_m -o jsonpath='{.items[*].metadata.uid}')\" = '$uid_before' ]"
+check "POST .../resume: 202" post_action resume
+start=$(date +%s.%N)
+check "resumed: Ready again (its storefront answers)" wait_for 300 store_is "$m" Ready
+printf '# resume -> Ready: %.1f s\n' "$(elapsed)"
+is "resumed: the two orders placed before are still there" "$(psql_m 'SELECT count(*) FROM "order"')" 2
+
 # DELETE: nothing of either store is left.
 mapfile -t pvs < <(kubectl get pv -o json | jq -r --arg a "$ns_m" --arg b "$ns_w" '.items[] | select(.spec.claimRef.namespace == $a or .spec.claimRef.namespace == $b) | .spec.hostPath.path')
 deleted() { [ "$(api DELETE "/stores/$1")" = 202 ]; }
