@@ -46,7 +46,8 @@ dashboard:
 orchestrator: deps dashboard
 	@$(MAKE) -s -C orchestrator
 
-# The container images (shop, database, orchestrator) from images/*/Dockerfile, built here on a
+# The container images (WooCommerce shop and MariaDB, Medusa and PostgreSQL, orchestrator) from
+# images/*/Dockerfile, built here on a
 # local Debian base with buildah, each only when its inputs changed; IMAGES_LOAD=SOCKET imports
 # them into that containerd. `scripts/images.sh --list` names them.
 images: deps tools dashboard

@@ -177,7 +177,7 @@ start=$(date +%s.%N)
 no_pods() { [ "$(kubectl get pods -n "$ns_m" --no-headers 2>/dev/null | grep -vc Completed)" = 0 ] && store_is "$m" Suspended; }
 check "suspended: the store is Suspended and no pod of it runs" wait_for 120 no_pods
 printf '# suspend -> no pod: %.1f s\n' "$(elapsed)"
-check "suspended: its host shows nothing of the store (404)" bash -c \
+check "suspended: its host shows nothing of the store (404, once the ingress dropped its rule)" wait_for 60 bash -c \
 	"[ \"\$(curl -sS --max-time 10 -H 'Host: $host_m' -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/storefront)\" = 404 ]"
 check "suspended: its database claim stays (the same uid)" bash -c "[ -n '$uid_before' ] && [ \"\$(kubectl get pvc -n $ns_m -o jsonpath='{.items[*].metadata.uid}')\" = '$uid_before' ]"
 check "POST .../resume: 202" post_action resume
