@@ -29,7 +29,6 @@ set -uo pipefail
 tmp=$(mktemp -d /tmp/images-test.XXXXXX)
 chmod 0755 "$tmp"
 pids=()
-containers=()
 cleanup() { # every namespace's PID 1 (which ends the namespace), the log readers, the containers
 	local p u c
 	for p in "${pids[@]}"; do
@@ -39,7 +38,7 @@ cleanup() { # every namespace's PID 1 (which ends the namespace), the log reader
 	done
 	[ ! -f "$tmp/readers" ] || while read -r p; do kill "$p" 2>/dev/null; done <"$tmp/readers"
 	wait 2>/dev/null
-	for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1; done
+	[ ! -f "$tmp/containers" ] || while read -r c; do buildah rm "$c" >/dev/null 2>&1; done <"$tmp/containers"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -106,11 +105,12 @@ from_debian_only() {
 check "every Dockerfile is FROM debian:bookworm-slim only" from_debian_only
 
 # --- running an image as the kubelet would ------------------------------------------------------
-# rootfs of a new container of an image (buildah from + mount); removed on exit.
+# rootfs of a new container of an image (buildah from + mount); removed on exit. It runs in
+# $(...), a subshell: the container's name goes to a file, not to a variable.
 rootfs() {
 	local c
 	c=$(buildah from --pull=never "docker.io/$1") || return 1
-	containers+=("$c")
+	echo "$c" >>"$tmp/containers"
 	buildah mount "$c"
 }
 # in_image ROOTFS UID:GID WORKDIR BINDS VAR=VALUE... -- COMMAND...
@@ -492,7 +492,7 @@ medusa_no_secret_in() { # FILE: no value of the Secret in it (names the keys who
 	python3 -c 'import json, sys
 text = open(sys.argv[2]).read()
 found = [k for k, v in json.load(open(sys.argv[1])).items() if "email" not in k and v in text]
-sys.exit(found and "%s: the value of %s" % (sys.argv[2].rsplit("/", 1)[-1], found))' "$secrets" "$1"
+sys.exit("%s: the value of %s" % (sys.argv[2].rsplit("/", 1)[-1], found) if found else 0)' "$secrets" "$1"
 }
 medusa_setup() { in_medusa "${setup_env[@]}" -- /app/setup.sh >"$tmp/medusa-setup.out" 2>>"$tmp/medusa-setup.log"; }
 medusa_order() { # the helm test's command, with its arguments from the chart, against this server
@@ -537,6 +537,9 @@ no_medusa_secret() {
 	done
 }
 check "medusa: no secret in the server's, the setup's or the order's output" no_medusa_secret
+(umask 077 && python3 -c 'import json, sys; print("token", json.load(open(sys.argv[1]))["jwt-secret"])' "$secrets" >"$tmp/leak.txt")
+check_fails_with "medusa: that check finds a value of the Secret (it can fail)" "leak.txt: the value of \['jwt-secret'\]" \
+	medusa_no_secret_in "$tmp/leak.txt"
 check "medusa: everything it wrote (/tmp, /app/.medusa) belongs to uid 1000" bash -c \
 	"[ -z \"\$(find '$tmp/medusa-tmp' '$tmp/medusa-dot' -not -user 1000 | head -n 5)\" ]"
 check "medusa: SIGTERM (the kubelet's, no STOPSIGNAL) stops it promptly" stops_within 15 TERM "$medusa_ns"
