@@ -154,7 +154,7 @@ function normalizeEngine(e) {
   return {
     name: e.name,
     label: e.displayName || e.title || prettyEngine(e.name),
-    description: e.description || '',
+    description: e.description || engineDescription(e.name),
     sizes,
     defaultSize: e.defaultSize || (sizes.some((s) => s.name === 'small') ? 'small' : sizes[0]?.name),
   };
@@ -163,4 +163,15 @@ function normalizeEngine(e) {
 export function prettyEngine(name) {
   const known = { woocommerce: 'WooCommerce', medusa: 'Medusa' };
   return known[name] || (name ? name[0].toUpperCase() + name.slice(1) : '');
+}
+
+// What each engine the platform knows is made of (the create form's engine choice); an
+// engine this dashboard does not know yet gets words that claim nothing about it.
+const ENGINE_TEXT = {
+  woocommerce: 'WordPress with WooCommerce and MariaDB',
+  medusa: 'MedusaJS v2 with its Store API and PostgreSQL',
+};
+const ENGINE_TEXT_OTHER = 'A store engine this platform offers';
+export function engineDescription(name) {
+  return ENGINE_TEXT[name] || ENGINE_TEXT_OTHER;
 }

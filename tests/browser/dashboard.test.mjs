@@ -288,6 +288,57 @@ await test('the labelled controls: every input and button has an accessible name
   assert(bad.length === 0, bad.join('\n'));
 });
 
+// The engine choice of the create form: what GET /engines lists (charts/engines.yaml's
+// engines), each with its own words; an engine the dashboard does not know gets neutral ones.
+async function engineChoices(page) {
+  return page.locator('dialog[open] label.choice:has(input[name=engine])').evaluateAll((els) => els.map((l) => ({
+    name: l.querySelector('input').value,
+    title: l.querySelector('.choice-title')?.textContent,
+    text: l.querySelector('.choice-text')?.textContent,
+  })));
+}
+const ENGINE_WORDS = {
+  woocommerce: ['WooCommerce', 'WordPress with WooCommerce and MariaDB'],
+  medusa: ['Medusa', 'MedusaJS v2 with its Store API and PostgreSQL'],
+};
+await test('engine choice: every engine GET /engines lists, Medusa with its own label and description', async () => {
+  const r = await api('GET', '/engines', T.a);
+  const listed = (r.data?.engines || []).map((e) => e.name);
+  assert(r.status === 200 && listed.includes('woocommerce') && listed.includes('medusa'), `GET /engines: ${r.status} ${JSON.stringify(r.data)}`);
+  await openCreate(a);
+  const offered = await engineChoices(a);
+  assert(JSON.stringify(offered.map((c) => c.name)) === JSON.stringify(listed), `offered ${JSON.stringify(offered)}, listed ${listed}`);
+  for (const c of offered) {
+    const want = ENGINE_WORDS[c.name];
+    assert(want && c.title === want[0] && c.text === want[1], `${c.name}: "${c.title}" / "${c.text}", want ${JSON.stringify(want)}`);
+  }
+  // Choosing Medusa offers its sizes, and the store would be made with it.
+  await a.click('label[for=engine-medusa]');
+  assert(await a.isChecked('#engine-medusa'), 'the Medusa choice is not checked');
+  const sizes = await a.locator('dialog[open] input[name=size]').evaluateAll((els) => els.map((e) => e.value));
+  const want = r.data.engines.find((e) => e.name === 'medusa').sizes;
+  assert(JSON.stringify(sizes) === JSON.stringify(want), `Medusa sizes offered ${sizes}, listed ${want}`);
+  await a.keyboard.press('Escape');
+  await a.waitForSelector('dialog[open]', { state: 'detached' });
+});
+
+await test('engine choice: an engine the dashboard does not know is offered with neutral words, not WordPress\'s', async () => {
+  const p = await newPage('user-a-engines');
+  await p.route('**/api/v1/engines', (route) => route.fulfill({
+    status: 200,
+    contentType: 'application/json',
+    body: JSON.stringify({ engines: [{ name: 'woocommerce', sizes: ['small'] }, { name: 'medusa', sizes: ['small'] }, { name: 'saleor', sizes: ['small'] }] }),
+  }));
+  await signIn(p, T.a);
+  await openCreate(p);
+  const offered = await engineChoices(p);
+  const other = offered.find((c) => c.name === 'saleor');
+  assert(offered.length === 3 && other, `offered ${JSON.stringify(offered)}`);
+  assert(other.title === 'Saleor' && other.text === 'A store engine this platform offers', `saleor: "${other.title}" / "${other.text}"`);
+  assert(offered.filter((c) => /WordPress/.test(c.text || '')).length === 1, `WordPress named more than once: ${JSON.stringify(offered)}`);
+  await p.context().close();
+});
+
 let createdAt = 0;
 await test('create: the new store appears at once, without a reload', async () => {
   await createViaForm(a, S.shop, { display: 'Corner Shop' });

@@ -1,6 +1,6 @@
 // "New store": a modal form with inline validation that states the rule.
 import { h, icon } from '../dom.js';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, engineDescription } from '../api.js';
 import { NAME_MAX, NAME_RULE, nameProblem } from '../model.js';
 import { quotaText } from './list.js';
 
@@ -67,7 +67,7 @@ export function openCreateDialog({ state, onCreated }) {
   }
 
   function renderEngines() {
-    engineBox.replaceChildren(...engines.map((e) => choice('engine', e.name, e.label, e.description || 'WordPress with WooCommerce and MariaDB', e === engine, () => {
+    engineBox.replaceChildren(...engines.map((e) => choice('engine', e.name, e.label, e.description || engineDescription(e.name), e === engine, () => {
       engine = e;
       renderSizes();
     })));
