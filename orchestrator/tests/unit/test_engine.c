@@ -79,7 +79,6 @@ static void assembles_values_from_plan_and_environment(void **state)
     load_real_table(&e);
     w = sp_engines_find(&e, "woocommerce");
     assert_non_null(w);
-    assert_null(sp_engines_find(&e, "medusa"));
     assert_string_equal(w->chart, "/charts/store");
     vars = sp_reconcile_vars(
         &cfg, "shop",
@@ -114,6 +113,30 @@ static void assembles_values_from_plan_and_environment(void **state)
         &(struct sp_store_spec){.owner = "alice", .display_name = "My Shop", .size = "huge"});
     assert_int_equal(sp_engine_values(w, vars, &values), SP_E_INVALID);
     assert_non_null(strstr(sp_errmsg(), "'huge'"));
+    json_decref(vars);
+
+    /* The second engine comes from the same table and the same variables, with no code of its
+       own: the plan's storage is its database's volume, and it has no admin URL. */
+    w = sp_engines_find(&e, "medusa");
+    assert_non_null(w);
+    assert_string_equal(w->chart, "/charts/medusa");
+    assert_string_equal(w->admin_url, "");
+    vars = sp_reconcile_vars(
+        &cfg, "shop",
+        &(struct sp_store_spec){
+            .owner = "alice", .size = "medium", .cpu_request = "300m", .storage = "8Gi"});
+    assert_int_equal(sp_engine_values(w, vars, &values), SP_OK);
+    assert_string_equal(json_string_value(json_object_get(values, "host")), "shop.shops.example");
+    text = json_dumps(values, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(strstr(text, "\"database\":{\"resources\":{\"limits\":{\"cpu\":\"2\","
+                                 "\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"500m\","
+                                 "\"memory\":\"512Mi\"}},\"storage\":\"8Gi\"}"));
+    assert_non_null(strstr(text, "\"shop\":{\"resources\":{\"limits\":{\"cpu\":\"2\","
+                                 "\"memory\":\"1536Mi\"},\"requests\":{\"cpu\":\"300m\","
+                                 "\"memory\":\"768Mi\"}}}"));
+    assert_null(strstr(text, "password"));
+    free(text);
+    json_decref(values);
     json_decref(vars);
     sp_engines_release(&e);
 }
